@@ -1,0 +1,115 @@
+# Copyright (c) 2026 KSVD ksvd-cinder developers
+#
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+"""The one place that knows every runtime integration of cinder_ksvd.
+
+install() runs in each wrapper after the stock cinder.cmd module is imported
+and before its main(): it registers our options and applies each hook's
+import-time part, in a fixed order, once per process.  Config is not parsed
+yet, so nothing here reads an option.  Each hook may also have a part that
+runs once config and logging exist (configured()); that is where switches in
+[ksvd] are read and where the active hooks are logged.
+"""
+
+import functools
+import importlib
+import threading
+
+from oslo_config import cfg
+from oslo_log import log as logging
+
+from cinder_ksvd import opts
+
+LOG = logging.getLogger(__name__)
+
+# (switch name in [ksvd], module) in the order they are applied.  A module may
+# define install() (import-time patching, reads no config) and configured(conf)
+# (runs once config and logging are set up, only when its switch is on).
+HOOKS = (
+    ('config_defaults', 'cinder_ksvd.config_defaults'),
+)
+
+_lock = threading.Lock()
+_state = {'installed': False, 'configured': False, 'active': None}
+
+
+def _module(path):
+    return importlib.import_module(path)
+
+
+def install(conf=None):
+    """Apply every hook's import-time part; idempotent, reads no config."""
+    conf = conf or cfg.CONF
+    with _lock:
+        if _state['installed']:
+            return False
+        opts.register_opts(conf)
+        for name, path in HOOKS:
+            hook_install = getattr(_module(path), 'install', None)
+            if hook_install is not None:
+                hook_install()
+        _wrap_log_setup(conf)
+        _state['installed'] = True
+        return True
+
+
+def _wrap_log_setup(conf):
+    """Run configured() right after cinder's main() sets up logging.
+
+    Every cinder entry point (services, manage, WSGI) parses config and then
+    calls oslo_log's setup(); that call is the first moment both exist.
+    """
+    original = logging.setup
+    if getattr(original, '_ksvd_wrapped', False):
+        return
+
+    @functools.wraps(original)
+    def setup(*args, **kwargs):
+        result = original(*args, **kwargs)
+        configured(conf)
+        return result
+
+    setup._ksvd_wrapped = True
+    logging.setup = setup
+
+
+def switched_on(conf, name):
+    """Read the [ksvd] switch of hook name (config must be parsed)."""
+    return bool(getattr(conf[opts.KSVD_GROUP], name))
+
+
+def configured(conf=None):
+    """Run each active hook's post-config part once and log the list."""
+    conf = conf or cfg.CONF
+    with _lock:
+        if _state['configured']:
+            return _state['active']
+        active, off = [], []
+        for name, path in HOOKS:
+            if not switched_on(conf, name):
+                off.append(name)
+                continue
+            active.append(name)
+            hook_configured = getattr(_module(path), 'configured', None)
+            if hook_configured is not None:
+                hook_configured(conf)
+        _state['configured'] = True
+        _state['active'] = active
+    LOG.info('ksvd-cinder hooks active: %s; switched off in [ksvd]: %s',
+             ', '.join(active) or 'none', ', '.join(off) or 'none')
+    return active
+
+
+def active_hooks():
+    """Names of the hooks configured() found switched on, or None."""
+    return _state['active']
