@@ -60,6 +60,7 @@ def main(argv=None):
 
 def run(argv):
     """Start the embedded service; return the exit code."""
+    common.quiet_imports()
     _import_stock()
     from cinder_ksvd import hooks
     hooks.install()

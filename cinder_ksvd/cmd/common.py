@@ -21,6 +21,7 @@ parses config, sets up logging and forks workers; children inherit hooks.
 
 import importlib
 import sys
+import warnings
 
 from oslo_config import cfg
 
@@ -31,6 +32,15 @@ from cinder_ksvd import paths
 def fail(prog, message):
     sys.stderr.write('%s: error: %s\n' % (prog, message))
     return preflight.EX_CONFIG
+
+
+def quiet_imports():
+    """Silence import-time notices an operator cannot act on.
+
+    eventlet >= 0.40 prints a multi-line deprecation notice when cinder
+    imports it; on stderr it would bury our one-line errors.
+    """
+    warnings.filterwarnings('ignore', message=r'\s*Eventlet is deprecated')
 
 
 def config_argv(argv):
@@ -52,6 +62,7 @@ def run(service, argv=None, prog=None, check=None):
     """
     argv = list(sys.argv[1:] if argv is None else argv)
     prog = prog or 'ksvd-cinder-%s' % service
+    quiet_imports()
     stock = importlib.import_module('cinder.cmd.%s' % service)
     # Imported after the stock module so eventlet patching comes first.
     from cinder_ksvd import hooks

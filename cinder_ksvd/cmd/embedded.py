@@ -108,7 +108,8 @@ def prepare(conf, argv):
         values.append(('enabled_backends', DEMO_BACKEND))
         sections.append(_section(DEMO_BACKEND, [
             ('volume_driver', FAKE_DRIVER),
-            ('volume_backend_name', DEMO_BACKEND),
+            # The fake driver reports 'fake' whatever is configured.
+            ('volume_backend_name', 'fake'),
             ('target_helper', 'fake'),
         ]))
     elif conf.lvm_loop:
@@ -120,7 +121,7 @@ def prepare(conf, argv):
             ('volume_group', LOOP_VG),
             ('target_helper', 'lioadm'),
         ]))
-    elif not [b for b in conf.enabled_backends if b]:
+    elif not [b for b in (conf.enabled_backends or []) if b]:
         raise SetupError('no storage backend: set [DEFAULT] enabled_backends '
                          'and a backend section in cinder.conf, or run with '
                          '--lvm-loop SIZE (LVM on a loop file) or --demo '
@@ -203,7 +204,7 @@ def serve(conf, argv, prog):
          default_config_files=[], default_config_dirs=[])
     logging.setup(conf, 'cinder')
     LOG = logging.getLogger(prog)
-    backends = [b for b in conf.enabled_backends if b]
+    backends = [b for b in (conf.enabled_backends or []) if b]
     if conf.demo:
         LOG.warning('DEMO MODE: backend %r is cinder\'s fake driver. '
                     'Volumes exist only as database rows; NO DATA IS STORED.',
@@ -236,7 +237,6 @@ def serve(conf, argv, prog):
         launcher.launch_service(server)
     api = service.WSGIService('osapi_volume')
     launcher.launch_service(api, workers=1)
-    LOG.info('%s listening on %s:%s', prog, api.host, api.port)
     try:
         launcher.wait()
     finally:

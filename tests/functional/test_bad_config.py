@@ -1,0 +1,82 @@
+# Copyright (c) 2026 KSVD ksvd-cinder developers
+#
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+"""A broken config: one line on stderr, exit status 78, nothing started."""
+
+import os
+
+from tests.functional import base
+from tests.functional import services
+
+
+class BadConfigTest(base.FunctionalTestCase):
+
+    def _conf(self, **sections):
+        values = {
+            'DEFAULT': {'state_path': self.workdir,
+                        'enabled_backends': 'fake',
+                        'transport_url': 'rabbit://guest:guest@127.0.0.1:1/'},
+            'database': {'connection':
+                         'sqlite:///%s/cinder.sqlite' % self.workdir},
+            'fake': {'volume_driver':
+                     'cinder.tests.fake_driver.FakeLoggingVolumeDriver'},
+        }
+        for name, updates in sections.items():
+            values.setdefault(name, {}).update(updates)
+        for name in [n for n, v in values.items() if v is None]:
+            del values[name]
+        return services.write_conf(
+            os.path.join(self.workdir, 'cinder.conf'), values)
+
+    def _assert_refused(self, binary, conf, expect):
+        extra = ['db', 'sync'] if binary == 'ksvd-cinder-manage' else []
+        rc, out, err = services.run_command(
+            binary, ['--config-file', services.DIST_CONF,
+                     '--config-file', conf] + extra, self.workdir,
+            timeout=120)
+        self.assertEqual(78, rc, 'exit %s\nstdout: %s\nstderr: %s'
+                         % (rc, out, err))
+        lines = err.strip().splitlines()
+        self.assertEqual(1, len(lines), 'stderr is not one line:\n' + err)
+        self.assertTrue(lines[0].startswith('%s: error: ' % binary),
+                        lines[0])
+        self.assertIn(expect, lines[0])
+        self.assertNotIn('Traceback', out + err)
+        return lines[0]
+
+    def test_unreadable_config_file(self):
+        missing = os.path.join(self.workdir, 'missing.conf')
+        for binary in ('ksvd-cinder-api', 'ksvd-cinder-volume'):
+            self._assert_refused(binary, missing, missing)
+        garbled = os.path.join(self.workdir, 'garbled.conf')
+        with open(garbled, 'w') as handle:
+            handle.write('[DEFAULT\nstate_path = /tmp\n')
+        self._assert_refused('ksvd-cinder-scheduler', garbled,
+                             'cannot parse config file')
+
+    def test_bad_database_url(self):
+        conf = self._conf(database={'connection': 'nosuchdb://x/y'})
+        self._assert_refused('ksvd-cinder-api', conf, 'unknown database')
+        conf = self._conf(database={'connection': 'not a url'})
+        self._assert_refused('ksvd-cinder-manage', conf,
+                             'not a database URL')
+
+    def test_unknown_driver(self):
+        conf = self._conf(fake={'volume_driver': 'cinder.nope.NoDriver'})
+        self._assert_refused('ksvd-cinder-volume', conf,
+                             '[fake] volume_driver cinder.nope.NoDriver')
+
+    def test_backend_without_section(self):
+        conf = self._conf(DEFAULT={'enabled_backends': 'fake,ghost'})
+        self._assert_refused('ksvd-cinder-volume', conf, "'ghost'")

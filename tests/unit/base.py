@@ -1,0 +1,46 @@
+# Copyright (c) 2026 KSVD ksvd-cinder developers
+#
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+"""Base class of the unit tests: private config objects and temp files."""
+
+import os
+
+import fixtures
+from oslo_config import cfg
+from oslotest import base
+
+
+class TestCase(base.BaseTestCase):
+    """oslotest's TestCase with helpers for config and files.
+
+    Tests never touch the global cfg.CONF: new_conf() gives each test its
+    own ConfigOpts, cleared when the test ends.
+    """
+
+    def new_conf(self):
+        """A fresh ConfigOpts, private to this test."""
+        conf = cfg.ConfigOpts()
+        self.addCleanup(conf.clear)
+        return conf
+
+    def make_tempdir(self):
+        """A new empty directory, removed when the test ends."""
+        return self.useFixture(fixtures.TempDir()).path
+
+    def write_file(self, directory, name, text=''):
+        """Write text to directory/name and return the path."""
+        path = os.path.join(directory, name)
+        with open(path, 'w') as handle:
+            handle.write(text)
+        return path
