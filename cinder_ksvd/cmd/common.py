@@ -69,9 +69,8 @@ def run(service, argv=None, prog=None, check=None):
     hooks.install()
     full = config_argv(argv)
     if full is None:
-        return fail(prog, 'no configuration found: install %s/%s or pass '
-                           '--config-file' % (paths.SHARE_DIR,
-                                              paths.DIST_CONF))
+        return fail(prog, 'no configuration found: install %s/%s or '
+                    'pass --config-file' % (paths.SHARE_DIR, paths.DIST_CONF))
     if check:
         try:
             preflight.check(full, check)

@@ -108,7 +108,7 @@ def check_database(conf):
     except (sa_exc.ArgumentError, ValueError) as exc:
         raise ConfigProblem('[database] connection is not a database URL '
                             '(%s)' % str(exc).splitlines()[0])
-    shown = parsed.__to_string__(hide_password=True)         if hasattr(parsed, '__to_string__') else parsed.drivername
+    shown = repr(parsed)  # URL's repr masks the password
     try:
         dialect = parsed.get_dialect()
     except sa_exc.NoSuchModuleError:
@@ -121,7 +121,8 @@ def check_database(conf):
         raise ConfigProblem('[database] connection %s: the Python driver '
                             'for %r is not installed (%s)'
                             % (shown, parsed.drivername, exc))
-    if parsed.drivername.startswith('sqlite') and parsed.database             and parsed.database != ':memory:':
+    if (parsed.drivername.startswith('sqlite') and parsed.database
+            and parsed.database != ':memory:'):
         directory = os.path.dirname(os.path.abspath(parsed.database))
         if not os.path.isdir(directory):
             raise ConfigProblem('[database] connection %s: directory %s '

@@ -19,10 +19,9 @@ import shutil
 import time
 
 import fixtures
+from tests.functional import services
 import testtools
 from testtools import content
-
-from tests.functional import services
 
 LOG_DIR = os.environ.get('KSVD_TEST_LOG_DIR',
                          os.path.join(services.REPO, '.functional-logs'))

@@ -39,8 +39,9 @@ RABBIT_HOST = os.environ.get('KSVD_TEST_RABBIT_HOST', '127.0.0.1')
 RABBIT_PORT = int(os.environ.get('KSVD_TEST_RABBIT_PORT', '5672'))
 RABBIT_USER = os.environ.get('KSVD_TEST_RABBIT_USER', 'guest')
 RABBIT_PASSWORD = os.environ.get('KSVD_TEST_RABBIT_PASSWORD', 'guest')
-MYSQL_URL = os.environ.get('KSVD_TEST_MYSQL_URL',
-                           'mysql+pymysql://ksvd_test:ksvd_test@127.0.0.1:3306')
+MYSQL_URL = os.environ.get(
+    'KSVD_TEST_MYSQL_URL',
+    'mysql+pymysql://ksvd_test:ksvd_test@127.0.0.1:3306')
 
 
 class Unavailable(Exception):

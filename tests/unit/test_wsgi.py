@@ -37,8 +37,12 @@ class InitializeApplicationTestCase(base.TestCase):
                                   {'cinder.wsgi.wsgi': self.stock})
         patcher.start()
         self.addCleanup(patcher.stop)
-        self.useFixture(fixtures.MockPatchObject(cinder.wsgi, 'wsgi',
-                                                 self.stock))
+        # create: the package has no attribute until the real module is
+        # imported, which this test avoids.
+        patcher = mock.patch.object(cinder.wsgi, 'wsgi', self.stock,
+                                    create=True)
+        patcher.start()
+        self.addCleanup(patcher.stop)
         self.install = self.useFixture(fixtures.MockPatchObject(
             hooks, 'install')).mock
         self.check = self.useFixture(fixtures.MockPatchObject(

@@ -22,6 +22,7 @@ from oslo_config import cfg
 from tests.unit import base
 
 from cinder_ksvd.cmd import all as all_cmd
+from cinder_ksvd.cmd import common
 from cinder_ksvd.cmd import embedded
 from cinder_ksvd.cmd import preflight
 from cinder_ksvd import hooks
@@ -48,6 +49,7 @@ class RunTestCase(base.TestCase):
             all_cmd, '_import_stock')).mock
         self.install = self.useFixture(fixtures.MockPatchObject(
             hooks, 'install')).mock
+        self.useFixture(fixtures.MockPatchObject(common, 'quiet_imports'))
         self.serve = self.useFixture(fixtures.MockPatchObject(
             embedded, 'serve', return_value=0)).mock
         self.stderr = io.StringIO()

@@ -16,6 +16,7 @@ import io
 import os
 import sys
 from unittest import mock
+import warnings
 
 import fixtures
 from oslo_config import cfg
@@ -77,6 +78,9 @@ class RunTestCase(base.TestCase):
         self.importlib.import_module.return_value = self.stock
         self.install = self.useFixture(fixtures.MockPatchObject(
             hooks, 'install')).mock
+        # It changes the process-wide warning filters; tested on its own.
+        self.quiet = self.useFixture(fixtures.MockPatchObject(
+            common, 'quiet_imports')).mock
         self.dir = self.make_tempdir()
 
     def error_line(self):
@@ -98,12 +102,14 @@ class RunTestCase(base.TestCase):
 
     def test_stock_module_imported_before_hooks(self):
         order = mock.Mock()
+        order.attach_mock(self.quiet, 'quiet_imports')
         order.attach_mock(self.importlib.import_module, 'import_module')
         order.attach_mock(self.install, 'install')
         order.attach_mock(self.stock.main, 'main')
         path = self.write_file(self.dir, 'c.conf')
         self.assertEqual(0, common.run('api', ['--config-file', path]))
-        self.assertEqual([mock.call.import_module('cinder.cmd.api'),
+        self.assertEqual([mock.call.quiet_imports(),
+                          mock.call.import_module('cinder.cmd.api'),
                           mock.call.install(),
                           mock.call.main()],
                          order.mock_calls)
@@ -162,3 +168,18 @@ class RunTestCase(base.TestCase):
     def test_fail(self):
         self.assertEqual(78, common.fail('prog', 'bad thing'))
         self.assertEqual('prog: error: bad thing\n', self.error_line())
+
+
+class QuietImportsTestCase(base.TestCase):
+
+    def test_eventlet_notice_silenced(self):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter('always')
+            common.quiet_imports()
+            warnings.warn('\nEventlet is deprecated. It is currently '
+                          'being maintained in bugfix mode.',
+                          DeprecationWarning)
+            warnings.warn('something else is deprecated',
+                          DeprecationWarning)
+        self.assertEqual(['something else is deprecated'],
+                         [str(w.message) for w in caught])
