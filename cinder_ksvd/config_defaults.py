@@ -57,6 +57,8 @@ def _default_resource_filters(conf):
             import cinder.api.common  # noqa: F401
         except ImportError:
             return None
+    if 'resource_query_filters_file' not in conf:
+        return None  # a private ConfigOpts: cinder registers on cfg.CONF
     current = conf.resource_query_filters_file
     if not _unset(conf, 'resource_query_filters_file'):
         return None

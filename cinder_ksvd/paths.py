@@ -43,7 +43,7 @@ def search_dirs():
 
 def find(name, dirs=None):
     """Return the first existing path of file name, or None."""
-    for directory in dirs or search_dirs():
+    for directory in search_dirs() if dirs is None else dirs:
         path = os.path.join(directory, name)
         if os.path.isfile(path):
             return path

@@ -45,7 +45,8 @@ def _run(cmd):
     except subprocess.CalledProcessError as exc:
         text = exc.output.decode('utf-8', 'replace').strip().splitlines()
         raise SetupError('%s failed: %s' % (' '.join(cmd),
-                                            text[-1] if text else exc))
+                                            text[-1].strip() if text
+                                            else exc))
     return out.decode('utf-8', 'replace').strip()
 
 
@@ -58,7 +59,7 @@ def parse_size(text):
     number = value[:-1] if unit else value
     try:
         size = int(float(number) * units[unit])
-    except ValueError:
+    except (ValueError, OverflowError):
         raise SetupError('--lvm-loop %r is not a size (try 20G)' % text)
     if size < 64 * 1024 ** 2:
         raise SetupError('--lvm-loop %s is too small (at least 64M)' % text)

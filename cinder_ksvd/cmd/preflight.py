@@ -21,7 +21,6 @@ untouched, and turn each problem into one line and exit status 78
 (EX_CONFIG, which the systemd units list in RestartPreventExitStatus).
 """
 
-import argparse
 import os
 
 from oslo_config import cfg
@@ -36,11 +35,20 @@ class ConfigProblem(Exception):
 
 
 def _config_args(argv):
-    parser = argparse.ArgumentParser(add_help=False)
-    parser.add_argument('--config-file', action='append', default=[])
-    parser.add_argument('--config-dir', action='append', default=[])
-    known, _rest = parser.parse_known_args(argv)
-    return known.config_file, known.config_dir
+    """(flag, path) pairs for --config-file/--config-dir, in argv order.
+
+    Order matters: oslo.config reads them in command-line order and later
+    ones win, so the check must see the same layering cinder will.
+    """
+    pairs = []
+    args = list(argv)
+    for index, arg in enumerate(args):
+        for flag in ('--config-file', '--config-dir'):
+            if arg == flag and index + 1 < len(args):
+                pairs.append((flag, args[index + 1]))
+            elif arg.startswith(flag + '='):
+                pairs.append((flag, arg[len(flag) + 1:]))
+    return pairs
 
 
 def _check_readable(files, dirs):
@@ -62,7 +70,9 @@ def _check_readable(files, dirs):
 
 def load(argv):
     """Parse the config files named in argv into a private ConfigOpts."""
-    files, dirs = _config_args(argv)
+    pairs = _config_args(argv)
+    files = [path for flag, path in pairs if flag == '--config-file']
+    dirs = [path for flag, path in pairs if flag == '--config-dir']
     _check_readable(files, dirs)
     conf = cfg.ConfigOpts()
     conf.register_opts([
@@ -73,10 +83,8 @@ def load(argv):
                       group='database')
     conf.register_opt(cfg.StrOpt('volume_driver'), group='backend_defaults')
     args = []
-    for path in files:
-        args += ['--config-file', path]
-    for path in dirs:
-        args += ['--config-dir', path]
+    for flag, path in pairs:
+        args += [flag, path]
     try:
         conf(args, project='cinder', default_config_files=[],
              default_config_dirs=[], use_env=False)
