@@ -175,14 +175,10 @@ class Process(fixtures.Fixture):
     def _setUp(self):
         self._log = open(self.log_path, 'wb')
         self.addCleanup(self._log.close)
-        env = dict(os.environ)
-        env.pop('http_proxy', None)
-        env.pop('https_proxy', None)
-        env['NO_PROXY'] = '127.0.0.1,localhost'
         self.proc = subprocess.Popen(
             [os.path.join(BIN_DIR, self.binary)] + self.args,
             stdout=self._log, stderr=subprocess.STDOUT, cwd=self.workdir,
-            env=env, start_new_session=True)
+            env=service_env(), start_new_session=True)
         self.addCleanup(self.stop)
 
     def stop(self, timeout=20):
@@ -216,10 +212,20 @@ class Process(fixtures.Fixture):
                              % (self.name, pattern, timeout))
 
 
+def service_env():
+    """The environment an operator's shell or systemd would give."""
+    env = dict(os.environ)
+    for name in ('http_proxy', 'https_proxy', 'HTTP_PROXY', 'HTTPS_PROXY',
+                 'PYTHONWARNINGS'):
+        env.pop(name, None)
+    env['NO_PROXY'] = '127.0.0.1,localhost'
+    return env
+
+
 def run_command(binary, args, cwd, timeout=180):
     """Run a wrapper to completion; return (returncode, stdout, stderr)."""
     proc = subprocess.run([os.path.join(BIN_DIR, binary)] + list(args),
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                          cwd=cwd, timeout=timeout)
+                          cwd=cwd, timeout=timeout, env=service_env())
     return (proc.returncode, proc.stdout.decode('utf-8', 'replace'),
             proc.stderr.decode('utf-8', 'replace'))
