@@ -37,7 +37,9 @@ LOG = logging.getLogger(__name__)
 # (runs once config and logging are set up, only when its switch is on).
 HOOKS = (
     ('config_defaults', 'cinder_ksvd.config_defaults'),
+    ('database', 'cinder_ksvd.db'),
 )
+
 
 _lock = threading.Lock()
 _state = {'installed': False, 'configured': False, 'active': None}
@@ -98,6 +100,9 @@ def configured(conf=None):
         for name, path in HOOKS:
             if not switched_on(conf, name):
                 off.append(name)
+                hook_disable = getattr(_module(path), 'disable', None)
+                if hook_disable is not None:
+                    hook_disable(conf)
                 continue
             active.append(name)
             hook_configured = getattr(_module(path), 'configured', None)
@@ -108,6 +113,22 @@ def configured(conf=None):
     LOG.info('ksvd-cinder hooks active: %s; switched off in [ksvd]: %s',
              ', '.join(active) or 'none', ', '.join(off) or 'none')
     return active
+
+
+def preflight(conf):
+    """Run each active hook's start-up checks on a parsed private conf.
+
+    Called by the wrappers before the stock main(); raises
+    cinder_ksvd.exception.StartupRefused with a one-line reason.
+    """
+    opts.register_opts(conf)
+    for name, path in HOOKS:
+        if not switched_on(conf, name):
+            continue
+        check = getattr(_module(path), 'preflight', None)
+        if check is None:
+            continue
+        check(conf)
 
 
 def active_hooks():

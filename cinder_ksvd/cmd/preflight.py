@@ -168,6 +168,13 @@ def check(argv, service):
     """Run the checks service needs; raise ConfigProblem on the first."""
     conf = load(argv)
     check_database(conf)
+    # Imported here: hooks pull in the integrations (and cinder).
+    from cinder_ksvd import exception
+    from cinder_ksvd import hooks
+    try:
+        hooks.preflight(conf)
+    except exception.StartupRefused as exc:
+        raise ConfigProblem(str(exc))
     if service == 'volume' and not check_backends(conf):
         raise ConfigProblem('[DEFAULT] enabled_backends is empty: list at '
                             'least one backend and give each a section '

@@ -21,10 +21,17 @@ from cinder_ksvd import opts
 
 class ListOptsTestCase(base.TestCase):
 
-    def test_one_group_named_ksvd(self):
+    def test_groups(self):
         groups = [group for group, _opts in opts.list_opts()]
-        self.assertEqual([opts.KSVD_GROUP], groups)
+        self.assertEqual([opts.KSVD_GROUP, opts.DATABASE_GROUP], groups)
         self.assertEqual('ksvd', opts.KSVD_GROUP)
+        self.assertEqual('ksvd_database', opts.DATABASE_GROUP)
+
+    def test_every_option_has_help(self):
+        for group, options in opts.list_opts():
+            for opt in options:
+                self.assertTrue(opt.help and len(opt.help) > 20,
+                                '[%s] %s' % (group, opt.name))
 
     def test_a_bool_switch_per_hook(self):
         _group, options = opts.list_opts()[0]

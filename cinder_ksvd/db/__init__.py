@@ -1,0 +1,110 @@
+# Copyright (c) 2026 KSVD ksvd-cinder developers
+#
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+"""sqlite/GlusterFS-safe database layer (the [ksvd] database hook).
+
+install() (import time, no config): exception filters in front of
+oslo.db's, class-level connection listeners, retry wrappers on the writes
+cinder does not retry.  configured(conf): read [ksvd_database].  preflight
+(conf): refuse to start on an unsafe or corrupt sqlite file.  Everything
+steps aside for other databases and when the switch is off.
+"""
+
+import importlib
+import os
+
+from oslo_log import log as logging
+
+from cinder_ksvd.db import connection
+from cinder_ksvd.db import exc_filters
+from cinder_ksvd.db import placement
+from cinder_ksvd.db import retry
+from cinder_ksvd import exception
+
+LOG = logging.getLogger(__name__)
+
+
+class UnsafeDatabase(exception.StartupRefused):
+    """The sqlite file must not be used as configured; str() is one line."""
+
+
+def _db_api_modules():
+    """The modules through which cinder calls its DB API functions."""
+    modules = []
+    for name in ('cinder.db.api', 'cinder.db'):
+        try:
+            modules.append(importlib.import_module(name))
+        except ImportError:
+            continue
+    return modules
+
+
+def install():
+    exc_filters.install()
+    connection.install()
+    retry.install(_db_api_modules())
+
+
+def configured(conf):
+    exc_filters.set_enabled(True)
+    connection.configure(conf, True)
+    retry.configure(conf, True)
+    url = conf.database.connection or ''
+    if url.startswith('sqlite'):
+        LOG.info('sqlite database layer: busy_timeout %(busy)d ms, journal '
+                 '%(journal)s, synchronous %(sync)s, BEGIN %(begin)s, '
+                 'retried writes: %(names)s',
+                 {'busy': conf.ksvd_database.busy_timeout,
+                  'journal': conf.ksvd_database.journal_mode,
+                  'sync': conf.ksvd_database.synchronous,
+                  'begin': 'IMMEDIATE' if conf.ksvd_database.begin_immediate
+                  else 'deferred',
+                  'names': ', '.join(retry.wrapped_names()) or 'none'})
+
+
+def disable(conf):
+    """The switch is off: every part calls straight through."""
+    exc_filters.set_enabled(False)
+    connection.configure(conf, False)
+    retry.configure(conf, False)
+
+
+def preflight(conf):
+    """Refuse an unsafe placement or a corrupt file before starting."""
+    url = conf.database.connection or ''
+    path = placement.sqlite_path(url) if url else None
+    if path is None:
+        return
+    group = conf.ksvd_database
+    mounts = placement.read_mounts()
+    mount = placement.mount_of(path, mounts)
+    gluster = None
+    if mount is not None and mount.fstype in ('fuse.glusterfs', 'glusterfs'):
+        gluster = placement.gluster_client_options(mount.target)
+    found = placement.problems(mount, gluster, group.journal_mode)
+    if found and not group.allow_unsafe_placement:
+        raise UnsafeDatabase(
+            'sqlite file %s is unsafe: %s; %s, or set [ksvd_database] '
+            'allow_unsafe_placement = true' % (
+                path, '; '.join(found), placement.fix_hint(mount)))
+    if found:
+        LOG.error('sqlite file %s is unsafe (%s), started anyway because '
+                  '[ksvd_database] allow_unsafe_placement = true',
+                  path, '; '.join(found))
+    if group.check_integrity_on_start and os.path.exists(path):
+        result = placement.quick_check(path)
+        if result != 'ok':
+            raise UnsafeDatabase('sqlite file %s failed PRAGMA quick_check: '
+                                 '%s; restore it from a backup'
+                                 % (path, result.splitlines()[0]))

@@ -1,0 +1,120 @@
+# Copyright (c) 2026 KSVD ksvd-cinder developers
+#
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+"""sqlite connection setup: pragmas and BEGIN IMMEDIATE for every engine.
+
+Listeners are attached at class level (every Pool and Engine), so engines
+cinder, cinder-manage and oslo.db build later all get them, and class-level
+listeners run before the per-engine ones oslo.db adds: our BEGIN IMMEDIATE
+is emitted first and oslo.db's deferred BEGIN then sees the transaction
+marker it uses itself and stays silent.  Non-sqlite connections are left
+untouched.  Settings are read from [ksvd_database] once config is parsed.
+"""
+
+import sqlite3
+
+from sqlalchemy import engine as sa_engine
+from sqlalchemy import event
+from sqlalchemy import pool as sa_pool
+
+# oslo.db's own sqlite listeners use this conn.info key as the "BEGIN was
+# emitted" marker and pop it on commit/rollback; we share it.
+IN_TRANSACTION = 'in_transaction'
+
+DEFAULTS = {
+    'enabled': True,
+    'busy_timeout': 30000,
+    'journal_mode': 'persist',
+    'synchronous': 'full',
+    'begin_immediate': True,
+}
+_settings = dict(DEFAULTS)
+_installed = []
+
+
+def configure(conf, enabled):
+    """Take the settings from parsed config (the hook's configured())."""
+    group = conf.ksvd_database
+    _settings.update(enabled=bool(enabled),
+                     busy_timeout=group.busy_timeout,
+                     journal_mode=group.journal_mode,
+                     synchronous=group.synchronous,
+                     begin_immediate=group.begin_immediate)
+    return dict(_settings)
+
+
+def settings():
+    return dict(_settings)
+
+
+def _is_sqlite(dbapi_connection):
+    return isinstance(dbapi_connection, sqlite3.Connection)
+
+
+def on_connect(dbapi_connection, connection_record):
+    """Set the pragmas on each new sqlite connection."""
+    if not _settings['enabled'] or not _is_sqlite(dbapi_connection):
+        return
+    cursor = dbapi_connection.cursor()
+    try:
+        # Values come from validated options (int, or one of the choices).
+        cursor.execute('PRAGMA busy_timeout = %d'
+                       % int(_settings['busy_timeout']))
+        cursor.execute('PRAGMA journal_mode = %s' % _settings['journal_mode'])
+        cursor.fetchall()
+        cursor.execute('PRAGMA synchronous = %s' % _settings['synchronous'])
+    finally:
+        cursor.close()
+    if _settings['begin_immediate']:
+        # pysqlite must not emit its own deferred BEGIN.
+        dbapi_connection.isolation_level = None
+
+
+def _execute(conn, sql):
+    run = getattr(conn, 'exec_driver_sql', None)
+    if run is not None:
+        return run(sql)
+    return conn.execute(sql)  # SQLAlchemy < 1.4 (cinder 15/16)
+
+
+def on_begin(conn):
+    """Emit BEGIN IMMEDIATE: take the write lock when the transaction starts.
+
+    A deferred BEGIN takes it at the first write, and sqlite fails that
+    upgrade at once ("database is locked") when another connection holds a
+    read lock, whatever the busy timeout.
+    """
+    if (not _settings['enabled'] or not _settings['begin_immediate']
+            or conn.dialect.name != 'sqlite'):
+        return
+    if IN_TRANSACTION in conn.info:
+        return
+    _execute(conn, 'BEGIN IMMEDIATE')
+    conn.info[IN_TRANSACTION] = True
+
+
+def on_end(conn):
+    conn.info.pop(IN_TRANSACTION, None)
+
+
+def install():
+    """Attach the class-level listeners once."""
+    if _installed:
+        return False
+    event.listen(sa_pool.Pool, 'connect', on_connect)
+    event.listen(sa_engine.Engine, 'begin', on_begin)
+    event.listen(sa_engine.Engine, 'commit', on_end)
+    event.listen(sa_engine.Engine, 'rollback', on_end)
+    _installed.append(True)
+    return True

@@ -1,0 +1,145 @@
+# Copyright (c) 2026 KSVD ksvd-cinder developers
+#
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+"""Retries for the database writes cinder leaves unprotected.
+
+cinder retries about 27 DB API functions on DBDeadlock; most updates are
+never retried, so a transient sqlite error there leaves a volume stuck in a
+transitional state.  The functions below are plain updates of rows the
+caller names (setting the same values twice gives the same result) and each
+runs in its own transaction, so repeating one after its transaction rolled
+back is safe.  Functions cinder already retries are detected and skipped
+(no nested retry loops); a call made inside a caller's open transaction is
+not retried either, because that transaction is already lost.
+
+The list is per cinder release line; a name missing from a release is
+skipped.  Policy comes from [ksvd_database] retry_*.
+"""
+
+import functools
+
+from oslo_db import api as oslo_db_api
+from oslo_db import exception as db_exc
+
+# Unprotected, idempotent single-transaction writes (cinder 15 .. 29).
+# cinder 29 retries quota reserve/commit/rollback itself (detected below).
+CANDIDATES = (
+    'volume_update',
+    'volume_attachment_update',
+    'volume_attached',
+    'volume_admin_metadata_update',
+    'snapshot_update',
+    'service_update',
+    'backup_update',
+    'cluster_update',
+    'group_update',
+    'quota_reserve',
+    'reservation_commit',
+    'reservation_rollback',
+)
+
+_policy = {'enabled': True, 'max_retries': 10, 'interval': 0.05,
+           'max_interval': 2.0}
+_wrapped = {}
+
+
+def configure(conf, enabled):
+    group = conf.ksvd_database
+    _policy.update(enabled=bool(enabled), max_retries=group.retry_max,
+                   interval=group.retry_interval,
+                   max_interval=group.retry_max_interval)
+    return dict(_policy)
+
+
+def _retries_itself(fn):
+    """True if fn (or a function it wraps) is an oslo.db retry wrapper."""
+    seen = set()
+    while fn is not None and id(fn) not in seen:
+        seen.add(id(fn))
+        for cell in getattr(fn, '__closure__', None) or ():
+            try:
+                value = cell.cell_contents
+            except ValueError:  # empty cell
+                continue
+            if isinstance(value, oslo_db_api.wrap_db_retry):
+                return True
+        fn = getattr(fn, '__wrapped__', None)
+    return False
+
+
+def _in_transaction(context):
+    """True when context already has an enginefacade transaction open."""
+    try:
+        return getattr(context, 'transaction_ctx', None) is not None
+    except db_exc.NoEngineContextEstablished:
+        return False
+    except Exception:  # a context class without enginefacade support
+        return False
+
+
+def _is_transient(exc):
+    # Imported here: exc_filters imports oslo.db's private registry.
+    from cinder_ksvd.db import exc_filters
+    return isinstance(exc, exc_filters.SqliteTransientError)
+
+
+def wrap(fn):
+    """Return fn retried on transient sqlite errors, same signature."""
+
+    @functools.wraps(fn)
+    def retried(context, *args, **kwargs):
+        if (not _policy['enabled'] or _policy['max_retries'] <= 0
+                or _in_transaction(context)):
+            return fn(context, *args, **kwargs)
+        policy = oslo_db_api.wrap_db_retry(
+            max_retries=_policy['max_retries'],
+            retry_interval=_policy['interval'],
+            inc_retry_interval=True,
+            max_retry_interval=_policy['max_interval'],
+            exception_checker=_is_transient)
+        return policy(fn)(context, *args, **kwargs)
+
+    retried.ksvd_retry = True
+    return retried
+
+
+def install(modules):
+    """Wrap the candidates in each module of modules; idempotent.
+
+    :param modules: the modules through which cinder calls its DB API
+        (cinder.db.api; also cinder.db and cinder.db.sqlalchemy.api before
+        cinder 29). A name is replaced only where it is the same function.
+    :returns: the names wrapped now.
+    """
+    done = []
+    for name in CANDIDATES:
+        original = None
+        for module in modules:
+            current = getattr(module, name, None)
+            if current is None or getattr(current, 'ksvd_retry', False):
+                continue
+            if original is None:
+                if _retries_itself(current):
+                    break
+                original = current
+                _wrapped[name] = wrap(current)
+            if current is original:
+                setattr(module, name, _wrapped[name])
+                if name not in done:
+                    done.append(name)
+    return done
+
+
+def wrapped_names():
+    return sorted(_wrapped)
