@@ -213,8 +213,8 @@ def gluster(*args, **kwargs):
         if _BUSY.search(out) and time.time() + 2 < deadline:
             time.sleep(1)
             continue
-        raise GlusterError('%s failed (rc %d): %s'
-                           % (' '.join(cmd[1:]), rc, out[-500:]))
+        raise GlusterError('gluster %s failed (rc %d): %s'
+                           % (' '.join(args), rc, out[-500:]))
 
 
 def list_volumes():
@@ -306,8 +306,8 @@ class GlusterVolume(fixtures.Fixture):
                             for i in range(2)]
 
         with _rig_lock():
-            self._ensure_glusterd()
             self.addCleanup(self._maybe_stop_glusterd)
+            self._ensure_glusterd()
             # Registered before each step: a step that fails half-way
             # (e.g. times out) still gets undone; the undo is idempotent.
             self.addCleanup(self._delete_volume)
@@ -366,13 +366,11 @@ class GlusterVolume(fixtures.Fixture):
                     text = out.read().decode('utf-8', 'replace')
                 raise services.Unavailable('glusterd did not start (rc %s): '
                                            '%s' % (rc, text.strip()[-300:]))
-            self._wait_glusterd()
             pid = self._glusterd_pid()
             if pid:
                 with open(OWNER_PATH, 'w') as handle:
                     handle.write('%d\n' % pid)
-        else:
-            self._wait_glusterd()
+        self._wait_glusterd()
 
     def _wait_glusterd(self):
         deadline = time.time() + START_TIMEOUT
