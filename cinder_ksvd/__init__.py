@@ -16,4 +16,7 @@
 
 import pbr.version
 
-__version__ = pbr.version.VersionInfo('cinder-ksvd').version_string()
+try:
+    __version__ = pbr.version.VersionInfo('cinder-ksvd').version_string()
+except Exception:  # a source tree on sys.path, neither installed nor git
+    __version__ = 'unknown'

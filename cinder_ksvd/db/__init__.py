@@ -107,4 +107,4 @@ def preflight(conf):
         if result != 'ok':
             raise UnsafeDatabase('sqlite file %s failed PRAGMA quick_check: '
                                  '%s; restore it from a backup'
-                                 % (path, result.splitlines()[0]))
+                                 % (path, result))

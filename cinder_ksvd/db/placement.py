@@ -142,7 +142,10 @@ def problems(mount, gluster_options=None, journal_mode='persist'):
                     found.append('GlusterFS mount %s lacks %s=%s'
                                  % (mount.target, key, value))
     elif mount.fstype in ('nfs', 'nfs4'):
-        if 'noac' not in opts and opts.get('actimeo') != '0':
+        # The kernel shows actimeo=0 as the four ac*=0 values.
+        zero_ac = all(opts.get(key) == '0' for key in
+                      ('acregmin', 'acregmax', 'acdirmin', 'acdirmax'))
+        if 'noac' not in opts and not zero_ac:
             found.append('NFS mount %s lacks noac (or actimeo=0)'
                          % mount.target)
         if 'nolock' in opts or opts.get('local_lock', 'none') != 'none':
@@ -192,8 +195,10 @@ def quick_check(path):
         return str(exc)
     finally:
         conn.close()
-    text = '; '.join(str(row[0]) for row in rows[:3])
-    return text
+    # quick_check returns 'ok', or lines led by '*** in database main ***'.
+    lines = [line for row in rows for line in str(row[0]).splitlines()
+             if line.strip() and not line.startswith('***')]
+    return '; '.join(lines[:3]) or 'ok'
 
 
 def journal_mode(path):
@@ -201,6 +206,8 @@ def journal_mode(path):
     conn = sqlite3.connect(path, timeout=30)
     try:
         return conn.execute('PRAGMA journal_mode').fetchone()[0]
+    except sqlite3.DatabaseError as exc:
+        return 'unreadable (%s)' % exc
     finally:
         conn.close()
 
@@ -211,7 +218,8 @@ def report(url, journal='persist', mounts=None):
     if path is None:
         return {'database': 'not a sqlite file', 'safe': True}
     mounts = read_mounts() if mounts is None else mounts
-    mount = mount_of(os.path.dirname(path), mounts)
+    # The file itself: a symlink may lead onto another filesystem.
+    mount = mount_of(path, mounts)
     gluster = None
     if mount is not None and mount.fstype in ('fuse.glusterfs', 'glusterfs'):
         gluster = gluster_client_options(mount.target)

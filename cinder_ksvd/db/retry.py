@@ -20,8 +20,10 @@ transitional state.  The functions below are plain updates of rows the
 caller names (setting the same values twice gives the same result) and each
 runs in its own transaction, so repeating one after its transaction rolled
 back is safe.  Functions cinder already retries are detected and skipped
-(no nested retry loops); a call made inside a caller's open transaction is
-not retried either, because that transaction is already lost.
+(no nested retry loops), except where cinder retries inside the function
+body (cinder 29's service_update with retry=True); that one is wrapped
+anyway because heartbeats call it with retry=False.  A call made inside a
+caller's open transaction is not retried, since that transaction is lost.
 
 The list is per cinder release line; a name missing from a release is
 skipped.  Policy comes from [ksvd_database] retry_*.

@@ -231,3 +231,105 @@ class ConfiguredTestCase(HooksTestCase):
         self._parse()
         self.assertTrue(hooks.switched_on(self.conf, 'fake_on'))
         self.assertFalse(hooks.switched_on(self.conf, 'fake_off'))
+
+    def test_switched_off_hook_disabled(self):
+        on, off = self.fake_hooks()
+        on.disable = mock.Mock()
+        off.disable = mock.Mock(side_effect=lambda conf: self.calls.append(
+            ('disable', 'fake_off')))
+        hooks.install(self.conf)
+        self.calls[:] = []
+        self._parse()
+        self.assertEqual(['fake_on'], hooks.configured(self.conf))
+        off.disable.assert_called_once_with(self.conf)
+        on.disable.assert_not_called()
+        off.configured.assert_not_called()
+        self.assertEqual([('configured', 'fake_on'), ('disable', 'fake_off')],
+                         self.calls)
+
+    def test_switched_off_hook_without_disable(self):
+        _on, off = self.fake_hooks()
+        hooks.install(self.conf)
+        self._parse('[ksvd]\nfake_on = false\n')
+        self.assertFalse(hasattr(off, 'disable'))
+        self.assertEqual([], hooks.configured(self.conf))
+
+    def test_database_hook_disabled(self):
+        # The real database hook: switched off, every part steps aside.
+        from cinder_ksvd.db import connection
+        from cinder_ksvd.db import exc_filters
+        from cinder_ksvd.db import retry
+        for state in (exc_filters._state, connection._settings,
+                      retry._policy):
+            patcher = mock.patch.dict(state)
+            patcher.start()
+            self.addCleanup(patcher.stop)
+        self.useFixture(fixtures.MockPatchObject(
+            hooks, 'HOOKS', (('database', 'cinder_ksvd.db'),)))
+        opts.register_opts(self.conf)
+        self.conf.register_opt(cfg.StrOpt('connection'), group='database')
+        self._parse('[ksvd]\ndatabase = false\n')
+        self.assertEqual([], hooks.configured(self.conf))
+        self.assertIs(False, exc_filters.enabled())
+        self.assertIs(False, connection.settings()['enabled'])
+        self.assertIs(False, retry._policy['enabled'])
+
+
+class PreflightTestCase(HooksTestCase):
+
+    def setUp(self):
+        super(PreflightTestCase, self).setUp()
+        self.on, self.off = self.fake_hooks()
+        self.on.preflight = mock.Mock(
+            side_effect=lambda conf: self.calls.append(('preflight', 'on')))
+        self.off.preflight = mock.Mock()
+
+    def parse(self, text=''):
+        args = []
+        if text:
+            path = self.write_file(self.make_tempdir(), 'c.conf', text)
+            args = ['--config-file', path]
+        self.conf(args, default_config_files=[], default_config_dirs=[])
+
+    def test_runs_switched_on_checks(self):
+        self.parse()
+        self.assertIsNone(hooks.preflight(self.conf))
+        self.on.preflight.assert_called_once_with(self.conf)
+        self.off.preflight.assert_not_called()
+        self.assertEqual([('preflight', 'on')], self.calls)
+
+    def test_switches_from_config(self):
+        self.parse('[ksvd]\nfake_on = false\nfake_off = true\n')
+        hooks.preflight(self.conf)
+        self.on.preflight.assert_not_called()
+        self.off.preflight.assert_called_once_with(self.conf)
+
+    def test_hook_without_preflight(self):
+        del self.on.preflight
+        self.parse('[ksvd]\nfake_off = true\n')
+        hooks.preflight(self.conf)
+        self.off.preflight.assert_called_once_with(self.conf)
+
+    def test_refusal_propagates(self):
+        from cinder_ksvd import exception
+        self.on.preflight.side_effect = exception.StartupRefused('no way')
+        self.parse()
+        error = self.assertRaises(exception.StartupRefused,
+                                  hooks.preflight, self.conf)
+        self.assertEqual('no way', str(error))
+
+    def test_registers_options_on_a_private_conf(self):
+        # The wrappers call it with a conf parsed before our options exist.
+        self.useFixture(fixtures.MockPatchObject(
+            hooks, 'HOOKS', (('database', ON_MODULE),)))
+        conf = self.new_conf()
+        path = self.write_file(self.make_tempdir(), 'c.conf',
+                               '[ksvd]\nconfig_defaults = false\n')
+        conf(['--config-file', path], default_config_files=[],
+             default_config_dirs=[])
+        hooks.preflight(conf)
+        self.assertIs(True, conf[opts.KSVD_GROUP].database)
+        self.assertIs(False, conf[opts.KSVD_GROUP].config_defaults)
+        self.on.preflight.assert_called_once_with(conf)
+        self.assertFalse(hooks._state['installed'])
+        self.assertFalse(hooks._state['configured'])

@@ -12,6 +12,9 @@
 #    License for the specific language governing permissions and limitations
 #    under the License.
 
+import io
+import os
+import sqlite3
 import sys
 from unittest import mock
 
@@ -20,6 +23,9 @@ from tests.unit import base
 
 from cinder_ksvd.cmd import common
 from cinder_ksvd.cmd import manage
+from cinder_ksvd.cmd import preflight
+from cinder_ksvd.db import placement
+from cinder_ksvd import paths
 
 
 class MainTestCase(base.TestCase):
@@ -45,3 +51,155 @@ class MainTestCase(base.TestCase):
             self.run.reset_mock()
             self.main(*args)
             self.run.assert_called_once_with('manage', args)
+
+    def test_db_check_dispatched(self):
+        with mock.patch.object(manage, 'db_check',
+                               return_value=1) as db_check, \
+                mock.patch.object(sys, 'argv', ['ksvd-cinder-manage',
+                                                '--config-file', 'db',
+                                                'db', 'check']):
+            exc = self.assertRaises(SystemExit, manage.main)
+        self.assertEqual(1, exc.code)
+        db_check.assert_called_once_with(['--config-file', 'db', 'db',
+                                          'check'])
+        self.run.assert_not_called()
+
+    def test_other_db_commands_go_to_cinder(self):
+        self.main('--config-file', '/c.conf', 'db', 'version')
+        self.run.assert_called_once_with(
+            'manage', ['--config-file', '/c.conf', 'db', 'version'],
+            check='manage')
+
+
+class PositionalsTestCase(base.TestCase):
+
+    def test_skips_option_values(self):
+        self.assertEqual(['db', 'check'], manage._positionals(
+            ['--config-file', 'db', '--config-dir', 'check', 'db',
+             '--debug', 'check']))
+        self.assertEqual(['db', 'check'], manage._positionals(
+            ['--log-file', 'x', '--log-dir', 'y', '--log-config-append',
+             'z', 'db', 'check']))
+
+    def test_equals_form_and_flags(self):
+        self.assertEqual(['db', 'sync', '5'], manage._positionals(
+            ['--config-file=/c.conf', '-d', 'db', 'sync', '5']))
+
+    def test_empty(self):
+        self.assertEqual([], manage._positionals([]))
+        self.assertEqual([], manage._positionals(['--config-file']))
+
+
+class DbCheckTestCase(base.TestCase):
+
+    def setUp(self):
+        super(DbCheckTestCase, self).setUp()
+        self.dir = os.path.realpath(self.make_tempdir())
+        self.path = os.path.join(self.dir, 'cinder.sqlite')
+        self.stdout = self.useFixture(fixtures.MockPatch(
+            'sys.stdout', new_callable=io.StringIO)).mock
+        self.stderr = self.useFixture(fixtures.MockPatch(
+            'sys.stderr', new_callable=io.StringIO)).mock
+        self.mounts = [placement.Mount('/dev/vda1', '/', 'ext4',
+                                       ['rw', 'relatime'])]
+        self.useFixture(fixtures.MockPatchObject(
+            placement, 'read_mounts', return_value=self.mounts))
+
+    def config(self, text=None):
+        if text is None:
+            text = '[database]\nconnection = sqlite:///%s\n' % self.path
+        return self.write_file(self.dir, 'cinder.conf', text)
+
+    def make_db(self):
+        conn = sqlite3.connect(self.path)
+        conn.execute('CREATE TABLE volumes (id INTEGER PRIMARY KEY)')
+        conn.commit()
+        conn.close()
+
+    def check(self, path=None):
+        return manage.db_check(['--config-file', path or self.config(),
+                                'db', 'check'])
+
+    def test_safe_local_file(self):
+        self.make_db()
+        self.assertEqual(0, self.check())
+        output = self.stdout.getvalue().splitlines()
+        self.assertIn('file:                      %s' % self.path, output)
+        self.assertIn('exists:                    True', output)
+        self.assertIn('filesystem:                ext4', output)
+        self.assertIn('mount point:               /', output)
+        self.assertIn('journal mode:              delete', output)
+        self.assertIn('integrity:                 ok', output)
+        self.assertEqual('safe:                      True', output[-1])
+        self.assertFalse([line for line in output
+                          if line.startswith('problem:')])
+        self.assertEqual('', self.stderr.getvalue())
+
+    def test_missing_file_is_safe(self):
+        self.assertEqual(0, self.check())
+        output = self.stdout.getvalue().splitlines()
+        self.assertIn('exists:                    False', output)
+        self.assertIn('safe:                      True', output)
+        self.assertFalse(os.path.exists(self.path))
+
+    def test_unsafe_placement(self):
+        self.make_db()
+        self.mounts.append(placement.Mount('gluster1:/cinder', self.dir,
+                                           'fuse.glusterfs', ['rw']))
+        with mock.patch.object(placement, 'gluster_client_options',
+                               return_value={'direct-io-mode': 'enable'}):
+            self.assertEqual(1, self.check())
+        output = self.stdout.getvalue().splitlines()
+        self.assertIn('filesystem:                fuse.glusterfs', output)
+        self.assertIn('glusterfs client options:  direct-io-mode=enable',
+                      output)
+        self.assertIn('safe:                      False', output)
+        problems = [line for line in output if line.startswith('problem:')]
+        self.assertEqual(3, len(problems), output)
+        self.assertIn('lacks attribute-timeout=0', problems[0])
+
+    def test_journal_mode_from_config(self):
+        self.mounts.append(placement.Mount('nas:/export', self.dir, 'nfs4',
+                                           ['rw', 'noac']))
+        path = self.config('[database]\nconnection = sqlite:///%s\n'
+                           '[ksvd_database]\njournal_mode = wal\n'
+                           % self.path)
+        self.assertEqual(1, self.check(path))
+        self.assertIn('journal_mode = wal', self.stdout.getvalue())
+
+    def test_corrupt_file(self):
+        self.make_db()
+        with open(self.path, 'r+b') as handle:
+            handle.write(b'this is not a sqlite file' * 4)
+        self.assertEqual(1, self.check())
+        output = self.stdout.getvalue().splitlines()
+        self.assertIn('integrity:                 file is not a database',
+                      output)
+
+    def test_not_sqlite(self):
+        path = self.config('[database]\nconnection = '
+                           'mysql+pymysql://cinder:secret@db/cinder\n')
+        self.assertEqual(0, self.check(path))
+        self.assertEqual(['database:                  not a sqlite file',
+                          'safe:                      True'],
+                         self.stdout.getvalue().splitlines())
+
+    def test_connection_not_set(self):
+        path = self.config('[DEFAULT]\ndebug = true\n')
+        self.assertEqual(preflight.EX_CONFIG, self.check(path))
+        self.assertEqual('ksvd-cinder-manage: error: [database] connection '
+                         'is not set\n', self.stderr.getvalue())
+        self.assertEqual('', self.stdout.getvalue())
+
+    def test_missing_config_file(self):
+        path = os.path.join(self.dir, 'missing.conf')
+        self.assertEqual(preflight.EX_CONFIG, self.check(path))
+        self.assertIn('config file %s does not exist' % path,
+                      self.stderr.getvalue())
+
+    def test_no_configuration(self):
+        with mock.patch.object(paths, 'default_config_args',
+                               return_value=[]):
+            self.assertEqual(preflight.EX_CONFIG,
+                             manage.db_check(['db', 'check']))
+        self.assertIn('no configuration found', self.stderr.getvalue())

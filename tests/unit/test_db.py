@@ -1,0 +1,293 @@
+# Copyright (c) 2026 KSVD ksvd-cinder developers
+#
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+import logging as std_logging
+import os
+import sqlite3
+import types
+from unittest import mock
+
+import fixtures
+from oslo_config import cfg
+from tests.unit import base
+
+from cinder_ksvd import db
+from cinder_ksvd.db import connection
+from cinder_ksvd.db import exc_filters
+from cinder_ksvd.db import placement
+from cinder_ksvd.db import retry
+from cinder_ksvd import exception
+from cinder_ksvd import opts
+
+GLUSTER_FIX = ('mount it with -o direct-io-mode=enable,attribute-timeout=0,'
+               'entry-timeout=0,negative-timeout=0')
+
+
+class DatabaseHookTestCase(base.TestCase):
+
+    def setUp(self):
+        super(DatabaseHookTestCase, self).setUp()
+        for state in (exc_filters._state, connection._settings,
+                      retry._policy):
+            patcher = mock.patch.dict(state)
+            patcher.start()
+            self.addCleanup(patcher.stop)
+        self.dir = os.path.realpath(self.make_tempdir())
+        self.path = os.path.join(self.dir, 'cinder.sqlite')
+        self.conf = self.new_conf()
+        opts.register_opts(self.conf)
+        self.conf.register_opt(cfg.StrOpt('connection'), group='database')
+
+    def parse(self, text=''):
+        text = ('[database]\nconnection = sqlite:///%s\n%s'
+                % (self.path, text))
+        path = self.write_file(self.dir, 'cinder.conf', text)
+        self.conf(['--config-file', path], default_config_files=[],
+                  default_config_dirs=[])
+        return self.conf
+
+    def make_db(self):
+        conn = sqlite3.connect(self.path)
+        conn.execute('CREATE TABLE volumes (id INTEGER PRIMARY KEY)')
+        conn.executemany('INSERT INTO volumes VALUES (?)',
+                         [(i,) for i in range(100)])
+        conn.commit()
+        conn.close()
+
+    def mounts(self, fstype='fuse.glusterfs', options='rw,relatime'):
+        mounts = [placement.Mount('/dev/vda1', '/', 'ext4', ['rw'])]
+        if fstype:
+            mounts.append(placement.Mount('gluster1:/cinder', self.dir,
+                                          fstype, options.split(',')))
+        return self.useFixture(fixtures.MockPatchObject(
+            placement, 'read_mounts', return_value=mounts)).mock
+
+    def gluster_options(self, options):
+        return self.useFixture(fixtures.MockPatchObject(
+            placement, 'gluster_client_options',
+            return_value=options)).mock
+
+
+class PreflightTestCase(DatabaseHookTestCase):
+
+    def test_unsafe_gluster_mount_refused(self):
+        self.mounts()
+        client = self.gluster_options({'direct-io-mode': 'enable',
+                                       'attribute-timeout': '0'})
+        error = self.assertRaises(db.UnsafeDatabase, db.preflight,
+                                  self.parse())
+        client.assert_called_once_with(self.dir)
+        self.assertIsInstance(error, exception.StartupRefused)
+        message = str(error)
+        self.assertNotIn('\n', message)
+        self.assertTrue(message.startswith('sqlite file %s is unsafe: '
+                                           % self.path), message)
+        self.assertIn('lacks entry-timeout=0', message)
+        self.assertIn('lacks negative-timeout=0', message)
+        self.assertNotIn('lacks direct-io-mode', message)
+        self.assertIn(GLUSTER_FIX, message)
+        self.assertIn('[ksvd_database] allow_unsafe_placement = true',
+                      message)
+
+    def test_gluster_client_not_found(self):
+        self.mounts('glusterfs')
+        self.gluster_options(None)
+        error = self.assertRaises(db.UnsafeDatabase, db.preflight,
+                                  self.parse())
+        self.assertIn('cannot read the glusterfs client options of %s'
+                      % self.dir, str(error))
+
+    def test_wal_on_safe_gluster_refused(self):
+        self.mounts()
+        self.gluster_options(dict(placement.GLUSTER_REQUIRED))
+        error = self.assertRaises(
+            db.UnsafeDatabase, db.preflight,
+            self.parse('[ksvd_database]\njournal_mode = wal\n'))
+        self.assertIn('journal_mode = wal', str(error))
+
+    def test_safe_gluster_mount(self):
+        self.mounts()
+        self.gluster_options(dict(placement.GLUSTER_REQUIRED))
+        self.make_db()
+        self.assertIsNone(db.preflight(self.parse()))
+
+    def test_nfs_refused(self):
+        self.mounts('nfs4', 'rw,relatime,vers=4.2,local_lock=none')
+        error = self.assertRaises(db.UnsafeDatabase, db.preflight,
+                                  self.parse())
+        self.assertIn('lacks noac', str(error))
+        self.assertIn('mount it with -o noac and with locking', str(error))
+
+    def test_allow_unsafe_placement(self):
+        self.mounts()
+        self.gluster_options({})
+        log = self.useFixture(fixtures.FakeLogger(
+            name='cinder_ksvd.db', level=std_logging.INFO,
+            format='%(levelname)s %(message)s'))
+        conf = self.parse('[ksvd_database]\nallow_unsafe_placement = true\n')
+        self.assertIsNone(db.preflight(conf))
+        self.assertEqual(1, len(log.output.splitlines()), log.output)
+        self.assertTrue(log.output.startswith('ERROR sqlite file'),
+                        log.output)
+        self.assertIn('sqlite file %s is unsafe' % self.path, log.output)
+        self.assertIn('lacks direct-io-mode=enable', log.output)
+        self.assertIn('allow_unsafe_placement = true', log.output)
+
+    def test_local_disk(self):
+        self.mounts(None)
+        self.make_db()
+        log = self.useFixture(fixtures.FakeLogger(
+            name='cinder_ksvd.db', level=std_logging.INFO))
+        with mock.patch.object(placement, 'quick_check',
+                               wraps=placement.quick_check) as check:
+            self.assertIsNone(db.preflight(self.parse()))
+        check.assert_called_once_with(self.path)
+        self.assertEqual('', log.output)
+
+    def test_missing_file_not_checked(self):
+        self.mounts(None)
+        with mock.patch.object(placement, 'quick_check') as check:
+            db.preflight(self.parse())
+        check.assert_not_called()
+        self.assertFalse(os.path.exists(self.path))
+
+    def corrupt(self):
+        self.make_db()
+        with open(self.path, 'r+b') as handle:
+            handle.write(b'this is not a sqlite file' * 4)
+
+    def test_corrupt_file_refused(self):
+        self.mounts(None)
+        self.corrupt()
+        error = self.assertRaises(db.UnsafeDatabase, db.preflight,
+                                  self.parse())
+        self.assertIsInstance(error, exception.StartupRefused)
+        self.assertEqual('sqlite file %s failed PRAGMA quick_check: file is '
+                         'not a database; restore it from a backup'
+                         % self.path, str(error))
+
+    def test_corrupt_file_message_names_the_problem(self):
+        # quick_check reports "*** in database main ***" on a line of its
+        # own before the problems; the one-line reason must name a problem.
+        self.mounts(None)
+        conn = sqlite3.connect(self.path)
+        conn.execute('CREATE TABLE volumes (id INTEGER PRIMARY KEY, '
+                     'status TEXT)')
+        conn.executemany('INSERT INTO volumes (status) VALUES (?)',
+                         [('status-%d' % i * 20,) for i in range(200)])
+        conn.commit()
+        conn.close()
+        with open(self.path, 'r+b') as handle:
+            handle.seek(9 * 4096 + 100)  # inside page 10
+            handle.write(b'\0' * 200)
+        self.assertIn('page 10', placement.quick_check(self.path))
+        error = self.assertRaises(db.UnsafeDatabase, db.preflight,
+                                  self.parse())
+        self.assertNotIn('\n', str(error))
+        self.assertIn('page 10', str(error))
+
+    def test_integrity_check_switched_off(self):
+        self.mounts(None)
+        self.corrupt()
+        conf = self.parse('[ksvd_database]\ncheck_integrity_on_start = '
+                          'false\n')
+        self.assertIsNone(db.preflight(conf))
+
+    def test_other_databases_skipped(self):
+        read = self.mounts()
+        for url in ('mysql+pymysql://cinder:secret@db/cinder', 'sqlite://',
+                    'sqlite:///:memory:', ''):
+            self.conf.set_override('connection', url, group='database')
+            self.assertIsNone(db.preflight(self.conf))
+        read.assert_not_called()
+
+    def test_unparsed_connection_option(self):
+        self.conf.set_override('connection', None, group='database')
+        read = self.mounts()
+        self.assertIsNone(db.preflight(self.conf))
+        read.assert_not_called()
+
+
+class SwitchTestCase(DatabaseHookTestCase):
+
+    def test_configured(self):
+        log = self.useFixture(fixtures.FakeLogger(
+            name='cinder_ksvd.db', level=std_logging.INFO))
+        exc_filters.set_enabled(False)
+        conf = self.parse('[ksvd_database]\nbusy_timeout = 1234\n'
+                          'journal_mode = truncate\nsynchronous = extra\n'
+                          'begin_immediate = false\nretry_max = 3\n'
+                          'retry_interval = 0.5\nretry_max_interval = 4\n')
+        with mock.patch.object(retry, 'wrapped_names',
+                               return_value=['volume_update']):
+            db.configured(conf)
+        self.assertIs(True, exc_filters.enabled())
+        self.assertEqual({'enabled': True, 'busy_timeout': 1234,
+                          'journal_mode': 'truncate', 'synchronous': 'extra',
+                          'begin_immediate': False}, connection.settings())
+        self.assertEqual({'enabled': True, 'max_retries': 3,
+                          'interval': 0.5, 'max_interval': 4.0},
+                         retry._policy)
+        self.assertIn('busy_timeout 1234 ms, journal truncate, synchronous '
+                      'extra, BEGIN deferred, retried writes: volume_update',
+                      log.output)
+
+    def test_configured_other_database_quiet(self):
+        log = self.useFixture(fixtures.FakeLogger(
+            name='cinder_ksvd.db', level=std_logging.INFO))
+        self.parse()
+        self.conf.set_override('connection', 'mysql+pymysql://u:p@h/c',
+                               group='database')
+        db.configured(self.conf)
+        self.assertIs(True, exc_filters.enabled())
+        self.assertEqual('', log.output)
+
+    def test_disable(self):
+        conf = self.parse()
+        db.configured(conf)
+        db.disable(conf)
+        self.assertIs(False, exc_filters.enabled())
+        self.assertIs(False, connection.settings()['enabled'])
+        self.assertIs(False, retry._policy['enabled'])
+        db.configured(conf)
+        self.assertIs(True, exc_filters.enabled())
+        self.assertIs(True, connection.settings()['enabled'])
+        self.assertIs(True, retry._policy['enabled'])
+
+
+class InstallTestCase(base.TestCase):
+
+    def test_installs_every_part(self):
+        modules = [types.ModuleType('fake.db.api')]
+        with mock.patch.object(exc_filters, 'install') as filters, \
+                mock.patch.object(connection, 'install') as listeners, \
+                mock.patch.object(retry, 'install') as retries, \
+                mock.patch.object(db, '_db_api_modules',
+                                  return_value=modules):
+            db.install()
+        filters.assert_called_once_with()
+        listeners.assert_called_once_with()
+        retries.assert_called_once_with(modules)
+
+    def test_db_api_modules(self):
+        from cinder.db import api
+        modules = db._db_api_modules()
+        self.assertIn(api, modules)
+        self.assertEqual(['cinder.db.api', 'cinder.db'],
+                         [m.__name__ for m in modules])
+
+    def test_db_api_modules_missing(self):
+        with mock.patch.object(db.importlib, 'import_module',
+                               side_effect=ImportError('no cinder')):
+            self.assertEqual([], db._db_api_modules())
