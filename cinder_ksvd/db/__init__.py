@@ -39,21 +39,23 @@ class UnsafeDatabase(exception.StartupRefused):
     """The sqlite file must not be used as configured; str() is one line."""
 
 
-def _db_api_modules():
-    """The modules through which cinder calls its DB API functions."""
-    modules = []
-    for name in ('cinder.db.api', 'cinder.db'):
+def _modules(names):
+    found = []
+    for name in names:
         try:
-            modules.append(importlib.import_module(name))
+            found.append(importlib.import_module(name))
         except ImportError:
             continue
-    return modules
+    return found
 
 
 def install():
     exc_filters.install()
     connection.install()
-    retry.install(_db_api_modules())
+    # cinder 29: cinder.db.api is the implementation.  Before: it forwards
+    # to cinder.db.sqlalchemy.api (IMPL), where cinder's retries sit.
+    retry.install(_modules(('cinder.db.api', 'cinder.db')),
+                  impls=_modules(('cinder.db.sqlalchemy.api',)))
 
 
 def configured(conf):

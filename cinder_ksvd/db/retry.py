@@ -29,6 +29,7 @@ The list is per cinder release line; a name missing from a release is
 skipped.  Policy comes from [ksvd_database] retry_*.
 """
 
+import copy
 import functools
 
 from oslo_db import api as oslo_db_api
@@ -96,6 +97,23 @@ def _is_transient(exc):
     return isinstance(exc, exc_filters.SqliteTransientError)
 
 
+def _fresh(value):
+    """A copy of an argument for one attempt.
+
+    cinder's DB functions consume their arguments (volume_update pops
+    'metadata' out of values), so a retry with the caller's objects would
+    silently write less than the caller asked for.
+    """
+    try:
+        return copy.deepcopy(value)
+    except Exception:  # not copyable: a shallow copy of containers
+        if isinstance(value, dict):
+            return dict(value)
+        if isinstance(value, list):
+            return list(value)
+        return value
+
+
 def wrap(fn):
     """Return fn retried on transient sqlite errors, same signature."""
 
@@ -104,24 +122,33 @@ def wrap(fn):
         if (not _policy['enabled'] or _policy['max_retries'] <= 0
                 or _in_transaction(context)):
             return fn(context, *args, **kwargs)
+        saved_args = [_fresh(arg) for arg in args]
+        saved_kwargs = dict((k, _fresh(v)) for k, v in kwargs.items())
+
+        def attempt(ctx):
+            return fn(ctx, *[_fresh(a) for a in saved_args],
+                      **dict((k, _fresh(v)) for k, v in saved_kwargs.items()))
+
         policy = oslo_db_api.wrap_db_retry(
             max_retries=_policy['max_retries'],
             retry_interval=_policy['interval'],
             inc_retry_interval=True,
             max_retry_interval=_policy['max_interval'],
             exception_checker=_is_transient)
-        return policy(fn)(context, *args, **kwargs)
+        return policy(attempt)(context)
 
     retried.ksvd_retry = True
     return retried
 
 
-def install(modules):
+def install(modules, impls=()):
     """Wrap the candidates in each module of modules; idempotent.
 
     :param modules: the modules through which cinder calls its DB API
-        (cinder.db.api; also cinder.db and cinder.db.sqlalchemy.api before
-        cinder 29). A name is replaced only where it is the same function.
+        (cinder.db.api, and cinder.db before cinder 29). A name is replaced
+        only where it is the same function.
+    :param impls: modules the API forwards to (cinder.db.sqlalchemy.api
+        before cinder 29), where cinder's own retry decorators sit.
     :returns: the names wrapped now.
     """
     done = []
@@ -132,7 +159,9 @@ def install(modules):
             if current is None or getattr(current, 'ksvd_retry', False):
                 continue
             if original is None:
-                if _retries_itself(current):
+                if _retries_itself(current) or any(
+                        _retries_itself(getattr(impl, name, None))
+                        for impl in impls):
                     break
                 original = current
                 _wrapped[name] = wrap(current)

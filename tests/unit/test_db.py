@@ -269,25 +269,48 @@ class SwitchTestCase(DatabaseHookTestCase):
 class InstallTestCase(base.TestCase):
 
     def test_installs_every_part(self):
-        modules = [types.ModuleType('fake.db.api')]
+        api = types.ModuleType('fake.db.api')
+        impl = types.ModuleType('fake.db.sqlalchemy.api')
+
+        def modules(names):
+            return [impl] if 'cinder.db.sqlalchemy.api' in names else [api]
         with mock.patch.object(exc_filters, 'install') as filters, \
                 mock.patch.object(connection, 'install') as listeners, \
                 mock.patch.object(retry, 'install') as retries, \
-                mock.patch.object(db, '_db_api_modules',
-                                  return_value=modules):
+                mock.patch.object(db, '_modules', side_effect=modules):
             db.install()
         filters.assert_called_once_with()
         listeners.assert_called_once_with()
-        retries.assert_called_once_with(modules)
+        retries.assert_called_once_with([api], impls=[impl])
 
-    def test_db_api_modules(self):
+    def test_cinder_29_modules(self):
         from cinder.db import api
-        modules = db._db_api_modules()
+        modules = db._modules(('cinder.db.api', 'cinder.db'))
         self.assertIn(api, modules)
         self.assertEqual(['cinder.db.api', 'cinder.db'],
                          [m.__name__ for m in modules])
+        # cinder 29 has no separate implementation module.
+        self.assertEqual([], db._modules(('cinder.db.sqlalchemy.api',)))
 
-    def test_db_api_modules_missing(self):
+    def test_missing_modules_skipped(self):
         with mock.patch.object(db.importlib, 'import_module',
                                side_effect=ImportError('no cinder')):
-            self.assertEqual([], db._db_api_modules())
+            self.assertEqual([], db._modules(('cinder.db.api',)))
+
+
+class CinderLayoutTestCase(base.TestCase):
+    """retry's view of the installed cinder's DB API (cinder 29 here)."""
+
+    def test_cinder_db_api(self):
+        from cinder.db import api
+
+        def original(name):
+            fn = getattr(api, name)
+            return fn.__wrapped__ if getattr(fn, 'ksvd_retry', False) else fn
+        # cinder 29 retries these itself.
+        for name in ('quota_reserve', 'reservation_commit',
+                     'reservation_rollback'):
+            self.assertTrue(retry._retries_itself(original(name)), name)
+        for name in ('volume_update', 'volume_attached', 'snapshot_update',
+                     'volume_attachment_update', 'backup_update'):
+            self.assertFalse(retry._retries_itself(original(name)), name)

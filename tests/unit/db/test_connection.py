@@ -121,6 +121,13 @@ class PragmaTestCase(ConnectionTestCase):
 
 
 class BeginTestCase(ConnectionTestCase):
+    """BEGIN IMMEDIATE once per transaction.
+
+    Transactions are begun explicitly with conn.begin(): SQLAlchemy 1.4's
+    (Debian 12) legacy Connection neither autobegins nor has
+    commit()/rollback(); conn.begin() is the same "begin" event in 1.4 and
+    2.x (where autobegin calls it too).
+    """
 
     def test_begin_immediate_on_oslo_engine(self):
         engine = self.engine()
@@ -134,17 +141,19 @@ class BeginTestCase(ConnectionTestCase):
         self.insert(engine)
         self.insert(engine)
         with engine.connect() as conn:
+            transaction = conn.begin()
             conn.exec_driver_sql('SELECT 1').scalar()
-            conn.rollback()
+            transaction.rollback()
         self.assertEqual(['BEGIN IMMEDIATE'] * 3, self.begins())
 
     def test_rollback(self):
         engine = self.engine()
         with engine.connect() as conn:
+            transaction = conn.begin()
             conn.exec_driver_sql("INSERT INTO volumes (status) VALUES "
                                  "('creating')")
             self.assertTrue(conn.info[connection.IN_TRANSACTION])
-            conn.rollback()
+            transaction.rollback()
             self.assertNotIn(connection.IN_TRANSACTION, conn.info)
         self.assertEqual(['BEGIN IMMEDIATE'], self.begins())
         self.assertEqual([], self.rows())
@@ -152,13 +161,15 @@ class BeginTestCase(ConnectionTestCase):
     def test_commit_clears_marker(self):
         engine = self.engine()
         with engine.connect() as conn:
+            transaction = conn.begin()
             conn.exec_driver_sql("INSERT INTO volumes (status) VALUES "
                                  "('creating')")
-            conn.commit()
+            transaction.commit()
             self.assertNotIn(connection.IN_TRANSACTION, conn.info)
+            transaction = conn.begin()
             conn.exec_driver_sql("INSERT INTO volumes (status) VALUES "
                                  "('available')")
-            conn.commit()
+            transaction.commit()
         self.assertEqual(['BEGIN IMMEDIATE'] * 2, self.begins())
         self.assertEqual([('creating',), ('available',)], self.rows())
 
@@ -186,6 +197,7 @@ class BeginTestCase(ConnectionTestCase):
         # another writer cannot start its own transaction meanwhile.
         engine = self.engine()
         with engine.connect() as conn:
+            transaction = conn.begin()
             conn.exec_driver_sql('SELECT count(*) FROM volumes').scalar()
             other = sqlite3.connect(os.path.join(self.dir, 'cinder.sqlite'),
                                     timeout=0, isolation_level=None)
@@ -193,7 +205,7 @@ class BeginTestCase(ConnectionTestCase):
             error = self.assertRaises(sqlite3.OperationalError,
                                       other.execute, 'BEGIN IMMEDIATE')
             self.assertIn('database is locked', str(error))
-            conn.rollback()
+            transaction.rollback()
         other.execute('BEGIN IMMEDIATE')
         other.execute('ROLLBACK')
 

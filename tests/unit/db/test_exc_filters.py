@@ -44,9 +44,15 @@ OSLO_DB_VERSION = importlib.metadata.version('oslo.db')
 
 
 def fake_context(error, dialect='sqlite'):
-    """What oslo.db's handler reads from SQLAlchemy's ExceptionContext."""
+    """What oslo.db's handler reads from SQLAlchemy's ExceptionContext.
+
+    oslo.db 18 reads context.dialect, oslo.db 12 (Debian 12, Zed) reads
+    context.engine.dialect; a real ExceptionContext has both.
+    """
+    fake_dialect = types.SimpleNamespace(name=dialect)
     return types.SimpleNamespace(
-        dialect=types.SimpleNamespace(name=dialect),
+        dialect=fake_dialect,
+        engine=types.SimpleNamespace(dialect=fake_dialect),
         sqlalchemy_exception=error,
         original_exception=error.orig,
         is_disconnect=False,

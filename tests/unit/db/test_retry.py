@@ -223,20 +223,6 @@ class RetriesItselfTestCase(base.TestCase):
         volume_update.__wrapped__ = volume_update
         self.assertFalse(retry._retries_itself(volume_update))
 
-    def test_cinder_db_api(self):
-        from cinder.db import api
-
-        def original(name):
-            fn = getattr(api, name)
-            return fn.__wrapped__ if getattr(fn, 'ksvd_retry', False) else fn
-        # cinder 29 retries these itself.
-        for name in ('quota_reserve', 'reservation_commit',
-                     'reservation_rollback'):
-            self.assertTrue(retry._retries_itself(original(name)), name)
-        for name in ('volume_update', 'volume_attached', 'snapshot_update',
-                     'volume_attachment_update', 'backup_update'):
-            self.assertFalse(retry._retries_itself(original(name)), name)
-
 
 class InstallTestCase(RetryTestCase):
 
@@ -400,3 +386,51 @@ class LockedDatabaseTestCase(RetryTestCase):
         clock.sleep.assert_called_once_with(0)
         rows = other.execute('SELECT status FROM volumes').fetchall()
         self.assertEqual([('available',)], rows)
+
+
+class ConsumedArgumentsTestCase(RetryTestCase):
+    """cinder's volume_update pops 'metadata' out of values."""
+
+    def test_retry_gets_the_callers_full_values(self):
+        seen = []
+
+        def volume_update(context, volume_id, values):
+            seen.append(dict(values))
+            values.pop('metadata', None)
+            if len(seen) < 3:
+                raise exc_filters.SqliteTransientError(
+                    Exception('database is locked'))
+            return 'done'
+
+        values = {'display_name': 'x', 'metadata': {'k': 'v'}}
+        wrapped = retry.wrap(volume_update)
+        self.assertEqual('done', wrapped(Context(), 'vol-1', values))
+        self.assertEqual(3, len(seen))
+        for attempt in seen:
+            self.assertEqual({'display_name': 'x', 'metadata': {'k': 'v'}},
+                             attempt)
+
+
+class ForwardingLayoutTestCase(RetryTestCase):
+    """Before cinder 29, cinder.db.api forwards to an IMPL module."""
+
+    def test_retry_behind_forwarder_is_seen(self):
+        impl = types.ModuleType('fake.db.sqlalchemy.api')
+
+        @oslo_db_api.wrap_db_retry(max_retries=5, retry_on_deadlock=True)
+        def quota_reserve(context, *args):
+            return 'reserved'
+        impl.quota_reserve = quota_reserve
+
+        def forwarding_quota_reserve(context, *args):
+            return impl.quota_reserve(context, *args)
+
+        def forwarding_volume_update(context, *args):
+            return 'updated'
+        api = types.ModuleType('fake.db.api')
+        api.quota_reserve = forwarding_quota_reserve
+        api.volume_update = forwarding_volume_update
+        done = retry.install([api], impls=[impl])
+        self.assertEqual(['volume_update'], done)
+        self.assertIs(forwarding_quota_reserve, api.quota_reserve)
+        self.assertTrue(api.volume_update.ksvd_retry)
