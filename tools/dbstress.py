@@ -56,6 +56,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import traceback
 import uuid
 
 MODES = ('stock', 'ksvd')
@@ -78,6 +79,10 @@ READY_TIMEOUT = 120     # seconds workers get to import cinder and set up
 KILL_GRACE = 30         # seconds after the deadline before SIGKILL
 SETUP_TIMEOUT = 60      # seconds a worker retries its own setup writes
 COUNTER_FIELDS = ('report_count',)
+DB_API_MODULE = 'cinder.db.api'
+# The DB API functions the writers' operations write through.
+WRITE_CALLS = ('service_update', 'volume_create', 'volume_update',
+               'quota_reserve', 'reservation_commit')
 _UUID = re.compile(r'[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-'
                    r'[0-9a-f]{12}|[0-9a-f]{32}', re.I)
 
@@ -113,7 +118,38 @@ def error_kind(exc_class, message):
     first = (message or '').strip().splitlines()
     first = first[0] if first else ''
     first = _UUID.sub('<id>', first)
-    return ('%s: %s' % (exc_class, first[:160])).rstrip(': ')
+    if not first:
+        return str(exc_class)
+    return '%s: %s' % (exc_class, first[:160])
+
+
+def first_line(exc):
+    """The first line of str(exc) that says what went wrong.
+
+    SQLAlchemy puts "(raised as a result of Query-invoked autoflush; ...)"
+    before the database's message when a flush fails inside a query.
+    """
+    lines = [line.strip() for line in str(exc).strip().splitlines()]
+    lines = [line for line in lines if line]
+    if lines and lines[0].startswith('(raised as a result of'):
+        rest = lines[1:2]
+        return 'autoflush: %s' % (rest[0] if rest else lines[0])
+    return lines[0] if lines else ''
+
+
+def failed_db_call(exc):
+    """Name of the outermost cinder.db.api function the error came from.
+
+    Tells a failed read (service_get inside a heartbeat, the quota reads
+    inside QUOTAS.reserve) from a failed write.
+    """
+    for frame, _lineno in traceback.walk_tb(exc.__traceback__):
+        code = frame.f_code
+        if (frame.f_globals.get('__name__') == DB_API_MODULE
+                and not code.co_name.startswith('_')
+                and code.co_name != 'wrapper'):
+            return code.co_name
+    return None
 
 
 class RetryCounter(logging.Handler):
@@ -162,6 +198,11 @@ def _load_cinder(mode, conf_path):
     from cinder import quota
     cfg.CONF([], project='cinder', default_config_files=[conf_path])
     if mode == 'ksvd':
+        # As the ksvd-cinder wrappers do: start-up checks (they may refuse
+        # the file, e.g. on an unsafe mount), then the post-config part.
+        preflight = getattr(hooks, 'preflight', None)
+        if preflight is not None:
+            preflight(cfg.CONF)
         hooks.configured(cfg.CONF)
     return context, db_api, quota
 
@@ -222,7 +263,8 @@ class Worker(object):
         except Exception as exc:  # every error a caller would see
             record = {'seq': seq, 'phase': 'done', 'op': op, 'key': key,
                       'ok': False, 'error': type(exc).__name__,
-                      'message': (str(exc).strip().splitlines() or [''])[0],
+                      'message': first_line(exc),
+                      'call': failed_db_call(exc),
                       't': time.time(), 'dt': time.time() - start,
                       'retries': self.retries.count - before}
             self.failed[op] += 1
@@ -421,13 +463,12 @@ def _child_snapshot(spec_path):
         spec = json.load(handle)
     _setup_child_logging()
     result = {'volumes': {}, 'services': {}, 'quota': None,
-              'read_errors': []}
+              'read_errors': {}}
     try:
         context, db_api, _quota = _load_cinder('stock', spec['conf'])
         ctxt = context.get_admin_context()
     except Exception as exc:
-        result['read_errors'].append(error_kind(type(exc).__name__,
-                                                str(exc)))
+        result['read_errors'][error_kind(type(exc).__name__, str(exc))] = 1
         ctxt = None
     if ctxt is not None:
         _snapshot_rows(db_api, ctxt, spec, result)
@@ -447,9 +488,11 @@ def _snapshot_rows(db_api, ctxt, spec, result):
     def guarded(what, func):
         try:
             return func()
-        except Exception as exc:
-            result['read_errors'].append('%s: %s' % (what, error_kind(
-                type(exc).__name__, str(exc))))
+        except Exception as exc:  # counted: a corrupt file fails often
+            kind = '%s: %s' % (what, error_kind(type(exc).__name__,
+                                                str(exc)))
+            errors = result['read_errors']
+            errors[kind] = errors.get(kind, 0) + 1
             return None
 
     rows = guarded('volume_get_all', lambda: db_api.volume_get_all(ctxt))
@@ -488,7 +531,7 @@ def _integrity(db_path):
     return 'ok' if text == 'ok' else text[:500]
 
 
-# -- parent side ---------------------------------------------------------------
+# -- parent side ------------------------------------------------------------
 
 def _python():
     return sys.executable
@@ -573,6 +616,7 @@ def _collect(outputs):
         'ok_ops': 0, 'ok_writes': 0, 'ok_reads': 0,
         'errors_by_kind': collections.Counter(),
         'errors_by_op': collections.Counter(),
+        'errors_by_call': collections.Counter(),
         'ok_by_op': collections.Counter(),
         'retries_by_op': collections.Counter(),
         'retries_seen': 0, 'latencies': [],
@@ -642,6 +686,7 @@ def _note_done(acc, rec, attempt):
         kind = error_kind(rec['error'], rec['message'])
         acc['errors_by_kind'][kind] += 1
         acc['errors_by_op'][op] += 1
+        acc['errors_by_call'][rec.get('call') or 'outside the DB API'] += 1
         if op == 'quota_commit':
             acc['quota_unsure'] += 1
         state = 'failed'
@@ -774,10 +819,15 @@ def verify(db_path, outputs, workdir=None, duration=None, extra_conf=None):
         'ok_writes': acc['ok_writes'],
         'ok_reads': acc['ok_reads'],
         'ops_per_s': round(acc['ok_ops'] / window, 2) if window else None,
+        'write_ops_per_s': (round(acc['ok_writes'] / window, 2)
+                            if window else None),
         'window_s': round(window, 2),
         'errors': sum(acc['errors_by_kind'].values()),
         'errors_by_kind': dict(acc['errors_by_kind'].most_common()),
         'errors_by_op': dict(acc['errors_by_op']),
+        'errors_by_call': dict(acc['errors_by_call']),
+        'write_errors': sum(n for call, n in acc['errors_by_call'].items()
+                            if call in WRITE_CALLS),
         'ok_by_op': dict(acc['ok_by_op']),
         'retries_by_op': dict((op, n) for op, n in
                               acc['retries_by_op'].items() if n),
