@@ -62,7 +62,8 @@ def db_check(argv):
         return common.fail(PROG, '[database] connection is not set')
     result = placement.report(url, conf.ksvd_database.journal_mode)
     order = ('database', 'file', 'exists', 'filesystem', 'mount_point',
-             'mount_options', 'glusterfs_client_options', 'journal_mode',
+             'mount_options', 'glusterfs_client_options',
+             'glusterfs_client_graph', 'journal_mode',
              'integrity', 'safe')
     for key in order:
         if key in result:

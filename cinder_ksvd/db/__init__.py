@@ -92,9 +92,11 @@ def preflight(conf):
     mounts = placement.read_mounts()
     mount = placement.mount_of(path, mounts)
     gluster = None
+    extra = {}
     if mount is not None and mount.fstype in ('fuse.glusterfs', 'glusterfs'):
         gluster = placement.gluster_client_options(mount.target)
-    found = placement.problems(mount, gluster, group.journal_mode)
+        extra['gluster_xlators'] = placement.gluster_graph(mount.target)
+    found = placement.problems(mount, gluster, group.journal_mode, **extra)
     if found and not group.allow_unsafe_placement:
         raise UnsafeDatabase(
             'sqlite file %s is unsafe: %s; %s, or set [ksvd_database] '

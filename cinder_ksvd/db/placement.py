@@ -37,6 +37,26 @@ GLUSTER_REQUIRED = {
 }
 
 
+# Client-side translators that cache or delay I/O. The measured safe volume
+# had all performance.* options off, so none of these was in the client's
+# graph (performance.write-behind, read-ahead, readdir-ahead, io-cache,
+# quick-read, stat-prefetch (md-cache) and open-behind).
+GLUSTER_CACHING_XLATORS = ('write-behind', 'read-ahead', 'readdir-ahead',
+                           'io-cache', 'quick-read', 'md-cache',
+                           'open-behind', 'nl-cache')
+GLUSTER_XLATOR_OPTIONS = {
+    'write-behind': 'performance.write-behind',
+    'read-ahead': 'performance.read-ahead',
+    'readdir-ahead': 'performance.readdir-ahead',
+    'io-cache': 'performance.io-cache',
+    'quick-read': 'performance.quick-read',
+    'md-cache': 'performance.stat-prefetch',
+    'open-behind': 'performance.open-behind',
+    'nl-cache': 'performance.nl-cache',
+}
+_UNSET = object()
+
+
 class Mount(object):
     """One /proc/mounts entry."""
 
@@ -114,6 +134,29 @@ def gluster_client_options(mount_point, proc='/proc'):
     return None
 
 
+def gluster_graph(mount_point):
+    """Translator types in the active client graph of a GlusterFS mount.
+
+    Every GlusterFS client exposes its graph under <mount>/.meta (the meta
+    translator is always loaded): one directory per translator, named
+    <volume>-<type>.  Returns None when it cannot be read.
+    """
+    graph = os.path.join(mount_point, '.meta', 'graphs', 'active')
+    try:
+        names = os.listdir(graph)
+    except OSError:
+        return None
+    types = []
+    for name in names:
+        try:
+            with open(os.path.join(graph, name, 'type')) as handle:
+                kind = handle.read().strip()
+        except (IOError, OSError):
+            continue
+        types.append(kind.split('/')[-1])
+    return sorted(set(types))
+
+
 def _option_values(options):
     values = {}
     for option in options:
@@ -122,8 +165,13 @@ def _option_values(options):
     return values
 
 
-def problems(mount, gluster_options=None, journal_mode='persist'):
-    """Reasons the sqlite file on mount is unsafe; empty when it is safe."""
+def problems(mount, gluster_options=None, journal_mode='persist',
+             gluster_xlators=_UNSET):
+    """Reasons the sqlite file on mount is unsafe; empty when it is safe.
+
+    :param gluster_xlators: translator types of the client graph
+        (gluster_graph()); None when unreadable; left out: not examined.
+    """
     if mount is None or mount.fstype not in NETWORK_FS:
         return []
     found = []
@@ -141,6 +189,18 @@ def problems(mount, gluster_options=None, journal_mode='persist'):
                 if gluster_options.get(key) != value:
                     found.append('GlusterFS mount %s lacks %s=%s'
                                  % (mount.target, key, value))
+        if gluster_xlators is None:
+            found.append('cannot read the client graph of %s (.meta)'
+                         % mount.target)
+        elif gluster_xlators is not _UNSET:
+            caching = [x for x in GLUSTER_CACHING_XLATORS
+                       if x in gluster_xlators]
+            if caching:
+                found.append('GlusterFS volume of %s caches on the client '
+                             '(%s): gluster volume set VOLUME %s'
+                             % (mount.target, ', '.join(caching),
+                                ' off, '.join(GLUSTER_XLATOR_OPTIONS[x]
+                                              for x in caching) + ' off'))
     elif mount.fstype in ('nfs', 'nfs4'):
         # The kernel shows actimeo=0 as the four ac*=0 values.
         zero_ac = all(opts.get(key) == '0' for key in
@@ -166,7 +226,8 @@ def problems(mount, gluster_options=None, journal_mode='persist'):
 def fix_hint(mount):
     if mount is not None and mount.fstype in ('fuse.glusterfs', 'glusterfs'):
         return ('mount it with -o direct-io-mode=enable,attribute-timeout=0,'
-                'entry-timeout=0,negative-timeout=0')
+                'entry-timeout=0,negative-timeout=0 from a volume with the '
+                'performance translators off (see doc/database.md)')
     if mount is not None and mount.fstype in ('nfs', 'nfs4'):
         return 'mount it with -o noac and with locking'
     if mount is not None and mount.fstype in ('cifs', 'smb3'):
@@ -221,9 +282,11 @@ def report(url, journal='persist', mounts=None):
     # The file itself: a symlink may lead onto another filesystem.
     mount = mount_of(path, mounts)
     gluster = None
+    xlators = _UNSET
     if mount is not None and mount.fstype in ('fuse.glusterfs', 'glusterfs'):
         gluster = gluster_client_options(mount.target)
-    found = problems(mount, gluster, journal)
+        xlators = gluster_graph(mount.target)
+    found = problems(mount, gluster, journal, xlators)
     result = {
         'file': path,
         'exists': os.path.exists(path),
@@ -236,6 +299,8 @@ def report(url, journal='persist', mounts=None):
     if gluster is not None:
         result['glusterfs_client_options'] = ','.join(
             '%s=%s' % item for item in sorted(gluster.items()))
+    if xlators is not _UNSET:
+        result['glusterfs_client_graph'] = ','.join(xlators or ['unreadable'])
     if result['exists']:
         result['journal_mode'] = journal_mode(path)
         result['integrity'] = quick_check(path)

@@ -261,13 +261,29 @@ def check_prerequisites():
         raise services.Unavailable('/dev/fuse is not readable and writable')
 
 
+# Volume options of the configuration the reference measurement found safe
+# for a shared sqlite file (shared/reference/sqlite-gluster.md, row 5 is
+# cumulative): client-side caches and write-behind off, O_DIRECT honoured.
+SQLITE_VOLUME_OPTIONS = {
+    'performance.write-behind': 'off',
+    'performance.read-ahead': 'off',
+    'performance.readdir-ahead': 'off',
+    'performance.io-cache': 'off',
+    'performance.quick-read': 'off',
+    'performance.stat-prefetch': 'off',
+    'performance.open-behind': 'off',
+    'performance.strict-o-direct': 'on',
+}
+
+
 class GlusterVolume(fixtures.Fixture):
     """A replica-2 volume on 127.0.0.1 mounted twice: ``self.mounts``.
 
     :param coherent: mount with COHERENT_OPTIONS (default); False mounts
         with glusterfs defaults (kernel caches on: unsafe for sqlite).
     :param volume_options: {option: value} set with ``volume set`` before
-        the volume starts (e.g. performance.* switches).
+        the volume starts; default SQLITE_VOLUME_OPTIONS when coherent,
+        none otherwise.
     :param base_dir: where the temporary bricks/mounts directory is made.
     :param log_dir: where the two clients write their logs (default: the
         temporary directory, removed at cleanup).
@@ -281,7 +297,9 @@ class GlusterVolume(fixtures.Fixture):
                  log_dir=None):
         super(GlusterVolume, self).__init__()
         self.coherent = coherent
-        self.volume_options = dict(volume_options or {})
+        if volume_options is None:
+            volume_options = SQLITE_VOLUME_OPTIONS if coherent else {}
+        self.volume_options = dict(volume_options)
         self.base_dir = base_dir
         self.log_dir = log_dir
         self._active = False

@@ -73,7 +73,13 @@ class DatabaseHookTestCase(base.TestCase):
         return self.useFixture(fixtures.MockPatchObject(
             placement, 'read_mounts', return_value=mounts)).mock
 
-    def gluster_options(self, options):
+    def gluster_options(self, options, xlators=('protocol/client',
+                                                'cluster/replicate',
+                                                'cluster/distribute')):
+        self.graph = self.useFixture(fixtures.MockPatchObject(
+            placement, 'gluster_graph',
+            return_value=None if xlators is None else
+            sorted(x.split('/')[-1] for x in xlators))).mock
         return self.useFixture(fixtures.MockPatchObject(
             placement, 'gluster_client_options',
             return_value=options)).mock
@@ -99,6 +105,27 @@ class PreflightTestCase(DatabaseHookTestCase):
         self.assertIn(GLUSTER_FIX, message)
         self.assertIn('[ksvd_database] allow_unsafe_placement = true',
                       message)
+
+    def test_caching_translators_refused(self):
+        self.mounts()
+        self.gluster_options(dict(placement.GLUSTER_REQUIRED),
+                             ('protocol/client', 'performance/write-behind',
+                              'performance/md-cache'))
+        error = self.assertRaises(db.UnsafeDatabase, db.preflight,
+                                  self.parse())
+        self.graph.assert_called_once_with(self.dir)
+        self.assertIn('caches on the client (write-behind, md-cache)',
+                      str(error))
+        self.assertIn('performance.write-behind off, '
+                      'performance.stat-prefetch off', str(error))
+        self.assertNotIn('lacks', str(error))
+
+    def test_unreadable_client_graph_refused(self):
+        self.mounts()
+        self.gluster_options(dict(placement.GLUSTER_REQUIRED), None)
+        error = self.assertRaises(db.UnsafeDatabase, db.preflight,
+                                  self.parse())
+        self.assertIn('cannot read the client graph', str(error))
 
     def test_gluster_client_not_found(self):
         self.mounts('glusterfs')

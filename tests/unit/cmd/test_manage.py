@@ -147,7 +147,9 @@ class DbCheckTestCase(base.TestCase):
         self.mounts.append(placement.Mount('gluster1:/cinder', self.dir,
                                            'fuse.glusterfs', ['rw']))
         with mock.patch.object(placement, 'gluster_client_options',
-                               return_value={'direct-io-mode': 'enable'}):
+                               return_value={'direct-io-mode': 'enable'}), \
+                mock.patch.object(placement, 'gluster_graph',
+                                  return_value=['client', 'replicate']):
             self.assertEqual(1, self.check())
         output = self.stdout.getvalue().splitlines()
         self.assertIn('filesystem:                fuse.glusterfs', output)

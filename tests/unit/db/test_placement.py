@@ -412,9 +412,13 @@ class SqliteFileTestCase(base.TestCase):
         self.make_db()
         with mock.patch.object(placement, 'gluster_client_options',
                                return_value={'direct-io-mode': 'enable',
-                                             'attribute-timeout': '0'}) as g:
+                                             'attribute-timeout': '0'}) as g, \
+                mock.patch.object(placement, 'gluster_graph',
+                                  return_value=['client', 'replicate']):
             report = placement.report('sqlite:///%s' % self.path,
                                       'wal', mounts=self.gluster(self.dir))
+        self.assertEqual('client,replicate',
+                         report['glusterfs_client_graph'])
         g.assert_called_once_with(self.dir)
         self.assertEqual('fuse.glusterfs', report['filesystem'])
         self.assertEqual(self.dir, report['mount_point'])
@@ -441,3 +445,43 @@ class SqliteFileTestCase(base.TestCase):
                                       mounts=self.gluster(shared))
         self.assertEqual('fuse.glusterfs', report['filesystem'])
         self.assertIs(False, report['safe'])
+
+
+class GlusterGraphTestCase(base.TestCase):
+    """The client graph a GlusterFS mount exposes under .meta."""
+
+    def graph_dir(self, types):
+        mount = self.make_tempdir()
+        active = os.path.join(mount, '.meta', 'graphs', 'active')
+        for name, kind in types.items():
+            os.makedirs(os.path.join(active, name))
+            with open(os.path.join(active, name, 'type'), 'w') as handle:
+                handle.write(kind + '\n')
+        # Entries without a type file (meta-autoload, volfile) are skipped.
+        os.makedirs(os.path.join(active, 'volfile'))
+        return mount
+
+    def test_reads_translator_types(self):
+        mount = self.graph_dir({'v-client-0': 'protocol/client',
+                                'v-client-1': 'protocol/client',
+                                'v-write-behind': 'performance/write-behind',
+                                'v-replicate-0': 'cluster/replicate'})
+        self.assertEqual(['client', 'replicate', 'write-behind'],
+                         placement.gluster_graph(mount))
+
+    def test_unreadable(self):
+        self.assertIsNone(placement.gluster_graph(self.make_tempdir()))
+
+    def test_problems_from_graph(self):
+        mount = placement.Mount('g:/v', '/mnt/v', 'fuse.glusterfs', ['rw'])
+        options = dict(placement.GLUSTER_REQUIRED)
+        self.assertEqual([], placement.problems(
+            mount, options, 'persist', ['client', 'replicate']))
+        found = placement.problems(mount, options, 'persist',
+                                   ['client', 'io-cache', 'open-behind'])
+        self.assertEqual(1, len(found), found)
+        self.assertIn('performance.io-cache off, '
+                      'performance.open-behind off', found[0])
+        found = placement.problems(mount, options, 'persist', None)
+        self.assertEqual(['cannot read the client graph of /mnt/v (.meta)'],
+                         found)
