@@ -33,8 +33,10 @@ from cinder_ksvd import opts
 LOG = logging.getLogger(__name__)
 
 # (switch name in [ksvd], module) in the order they are applied.  A module may
-# define install() (import-time patching, reads no config) and configured(conf)
-# (runs once config and logging are set up, only when its switch is on).
+# define install() (import-time patching, reads no config), configured(conf)
+# (once config and logging are set up, when its switch is on), disable(conf)
+# (instead, when it is off) and preflight(conf) (start-up checks on the
+# wrappers' private config, raising exception.StartupRefused).
 HOOKS = (
     ('config_defaults', 'cinder_ksvd.config_defaults'),
     ('database', 'cinder_ksvd.db'),
