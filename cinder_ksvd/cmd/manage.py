@@ -63,11 +63,14 @@ def db_check(argv):
     result = placement.report(url, conf.ksvd_database.journal_mode)
     order = ('database', 'file', 'exists', 'filesystem', 'mount_point',
              'mount_options', 'glusterfs_client_options',
-             'glusterfs_client_graph', 'journal_mode',
+             'glusterfs_client_graph', 'journal_mode_of_services',
+             'journal_mode',
              'integrity', 'safe')
     for key in order:
         if key in result:
-            print('%-26s %s' % (key.replace('_', ' ') + ':', result[key]))
+            label = {'journal_mode': 'journal mode (file)'}.get(
+                key, key.replace('_', ' '))
+            print('%-26s %s' % (label + ':', result[key]))
     for problem in result.get('problems', []):
         print('%-26s %s' % ('problem:', problem))
     integrity_ok = result.get('integrity', 'ok') == 'ok'

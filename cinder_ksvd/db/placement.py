@@ -301,6 +301,9 @@ def report(url, journal='persist', mounts=None):
             '%s=%s' % item for item in sorted(gluster.items()))
     if xlators is not _UNSET:
         result['glusterfs_client_graph'] = ','.join(xlators or ['unreadable'])
+    # Rollback journal modes are per connection (only wal is stored in the
+    # file): show both what a plain connection sees and what ours use.
+    result['journal_mode_of_services'] = journal
     if result['exists']:
         result['journal_mode'] = journal_mode(path)
         result['integrity'] = quick_check(path)

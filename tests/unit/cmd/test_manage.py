@@ -128,7 +128,8 @@ class DbCheckTestCase(base.TestCase):
         self.assertIn('exists:                    True', output)
         self.assertIn('filesystem:                ext4', output)
         self.assertIn('mount point:               /', output)
-        self.assertIn('journal mode:              delete', output)
+        self.assertIn('journal mode (file):       delete', output)
+        self.assertIn('journal mode of services:  persist', output)
         self.assertIn('integrity:                 ok', output)
         self.assertEqual('safe:                      True', output[-1])
         self.assertFalse([line for line in output

@@ -373,6 +373,7 @@ class SqliteFileTestCase(base.TestCase):
                           'filesystem': 'ext4', 'mount_point': '/',
                           'mount_options': 'rw,relatime', 'problems': [],
                           'safe': True, 'journal_mode': 'delete',
+                          'journal_mode_of_services': 'persist',
                           'integrity': 'ok'}, report)
 
     def test_report_missing_file(self):
