@@ -20,6 +20,7 @@ registered at import time: callers use register_opts(), which is idempotent.
 """
 
 from oslo_config import cfg
+from oslo_config import types
 
 KSVD_GROUP = 'ksvd'
 
@@ -107,6 +108,79 @@ database_opts = [
 ]
 
 
+COMPUTE_GROUP = 'ksvd_compute'
+
+# Read by cinder_ksvd.compute (not enabled by default: cinder uses it only
+# when [DEFAULT] compute_api_class = cinder_ksvd.compute.api.API).
+compute_opts = [
+    cfg.StrOpt('outbox_dir',
+               help='Directory of the durable outbox: compute events '
+                    '(volume extended, re-imaged) are written here, with '
+                    'fsync, before cinder\'s call returns, and removed once '
+                    'every sink took them. Default: '
+                    '<state_path>/ksvd-compute-outbox. Must be local to '
+                    'the host or shared only by hosts running the same '
+                    'delivery worker.'),
+    cfg.ListOpt('sinks',
+                default=['log'],
+                item_type=types.String(
+                    choices=['webhook', 'notifications', 'log']),
+                help='Where compute events are delivered, comma separated: '
+                     '"webhook" (signed HTTP POST to webhook_url), '
+                     '"notifications" (oslo.messaging notifications on '
+                     'notification_topic) and "log" (INFO log lines). An '
+                     'event stays in the outbox until every listed sink '
+                     'took it.'),
+    cfg.StrOpt('webhook_url',
+               help='http:// or https:// URL of the KSVD management '
+                    'centre that receives compute events as JSON POSTs '
+                    '(see doc/compute-events.md). Required by the webhook '
+                    'sink.'),
+    cfg.StrOpt('webhook_secret',
+               secret=True,
+               help='Shared secret for the X-KSVD-Signature header '
+                    '(sha256=<hex HMAC-SHA256 of the body>). Required by '
+                    'the webhook sink.'),
+    cfg.BoolOpt('webhook_verify',
+                default=True,
+                help='Verify the TLS certificate of an https webhook_url. '
+                     'Switching this off lets anyone on the path read and '
+                     'forge the answers; use webhook_ca_file instead.'),
+    cfg.StrOpt('webhook_ca_file',
+               help='CA bundle (PEM file) to verify the webhook\'s TLS '
+                    'certificate with, instead of the system CA bundle.'),
+    cfg.FloatOpt('webhook_timeout',
+                 default=10.0, min=0.1,
+                 help='Seconds to wait for the webhook to connect and, '
+                      'separately, to answer; a timeout is a failed '
+                      'attempt, retried later.'),
+    cfg.StrOpt('notification_topic',
+               default='ksvd_compute',
+               help='oslo.messaging topic of the "notifications" sink '
+                    '(transport and driver come from '
+                    '[oslo_messaging_notifications]).'),
+    cfg.FloatOpt('retry_interval',
+                 default=5.0, min=0.1,
+                 help='Seconds between the first failed delivery of an '
+                      'event and its next attempt; doubles with each '
+                      'further failure up to retry_max_interval.'),
+    cfg.FloatOpt('retry_max_interval',
+                 default=300.0, min=0.1,
+                 help='Longest wait in seconds between two delivery '
+                      'attempts of one event. Events are never dropped.'),
+    cfg.FloatOpt('delivery_interval',
+                 default=5.0, min=0.1,
+                 help='Seconds between two scans of the outbox by the '
+                      'delivery worker.'),
+    cfg.FloatOpt('claim_timeout',
+                 default=300.0, min=1.0,
+                 help='Seconds after which an event taken by a delivery '
+                      'worker that stopped (crashed) is queued again. Must '
+                      'exceed the longest delivery attempt (see '
+                      'webhook_timeout).'),
+]
+
+
 def register_opts(conf):
     """Register every cinder_ksvd option on conf; safe to call twice."""
     for group, opts in list_opts():
@@ -124,4 +198,5 @@ def list_opts():
     return [
         (KSVD_GROUP, list(hook_opts)),
         (DATABASE_GROUP, list(database_opts)),
+        (COMPUTE_GROUP, list(compute_opts)),
     ]

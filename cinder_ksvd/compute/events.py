@@ -1,0 +1,164 @@
+# Copyright (c) 2026 KSVD ksvd-cinder developers
+#
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+"""The event contract between ksvd-cinder and KSVD's management centre.
+
+No MC specification exists, so this module defines the format: SCHEMA is
+the versioned JSON schema (draft-07) every event must match, published as
+doc/compute-events.schema.json (schema_json() writes it).  Events are
+validated when built and again when delivered, and the tests validate what
+a receiver gets, so both sides of the wire are checked against one schema.
+"""
+
+import datetime
+import json
+import uuid
+
+import jsonschema
+
+SCHEMA_VERSION = '1.0'
+
+VOLUME_EXTENDED = 'volume.extended'
+VOLUME_REIMAGED = 'volume.reimaged'
+TYPES = (VOLUME_EXTENDED, VOLUME_REIMAGED)
+
+_UUID4 = ('^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}'
+          '-[0-9a-f]{12}$')
+_UUID = '^[0-9a-fA-F]{8}-?([0-9a-fA-F]{4}-?){3}[0-9a-fA-F]{12}$'
+_RFC3339_UTC = ('^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}'
+                '(\\.[0-9]{1,6})?Z$')
+
+SCHEMA = {
+    '$schema': 'http://json-schema.org/draft-07/schema#',
+    '$id': 'urn:ksvd:cinder:compute-event:1.0',
+    'title': 'ksvd-cinder compute event',
+    'description': 'An event ksvd-cinder sends to KSVD where stock cinder '
+                   'would notify Nova. See doc/compute-events.md.',
+    'type': 'object',
+    'additionalProperties': False,
+    'required': ['schema_version', 'event_id', 'type', 'volume_id',
+                 'server_ids', 'request_id', 'timestamp'],
+    'properties': {
+        'schema_version': {
+            'description': 'Version of this schema; a receiver rejects a '
+                           'major version it does not know.',
+            'type': 'string',
+            'enum': [SCHEMA_VERSION],
+        },
+        'event_id': {
+            'description': 'Random UUID (version 4) of this event; every '
+                           'delivery attempt of one event carries the same '
+                           'id, so a receiver de-duplicates on it.',
+            'type': 'string',
+            'pattern': _UUID4,
+        },
+        'type': {
+            'description': 'What happened to the volume.',
+            'type': 'string',
+            'enum': list(TYPES),
+        },
+        'volume_id': {
+            'description': 'The cinder volume id.',
+            'type': 'string',
+            'pattern': _UUID,
+        },
+        'server_ids': {
+            'description': 'Instance ids of the volume\'s attachments '
+                           '(attachment instance_uuid); may be empty.',
+            'type': 'array',
+            'items': {'type': 'string', 'minLength': 1, 'maxLength': 255},
+            'uniqueItems': True,
+        },
+        'new_size': {
+            'description': 'volume.extended only: size in GiB after the '
+                           'extend, as cinder\'s database had it when the '
+                           'event was recorded. Absent if that read failed.',
+            'type': 'integer',
+            'minimum': 1,
+        },
+        'request_id': {
+            'description': 'cinder request id (req-<uuid>) of the API call '
+                           'that led to the event, or null.',
+            'type': ['string', 'null'],
+            'maxLength': 255,
+        },
+        'timestamp': {
+            'description': 'When the event was recorded, RFC 3339, UTC.',
+            'type': 'string',
+            'format': 'date-time',
+            'pattern': _RFC3339_UTC,
+        },
+    },
+    'if': {'properties': {'type': {'const': VOLUME_REIMAGED}}},
+    'then': {'not': {'required': ['new_size']}},
+}
+
+
+class InvalidEvent(ValueError):
+    """An event does not match SCHEMA; str() names the offending field."""
+
+
+def schema_json():
+    """SCHEMA as the text of doc/compute-events.schema.json."""
+    return json.dumps(SCHEMA, indent=2, sort_keys=True) + '\n'
+
+
+def utc_timestamp(when=None):
+    """RFC 3339 UTC text of when (a naive UTC datetime; default now)."""
+    when = when or datetime.datetime.utcnow()
+    return when.strftime('%Y-%m-%dT%H:%M:%S.%fZ')
+
+
+def validate(event):
+    """Return event if it matches SCHEMA, else raise InvalidEvent."""
+    validator = jsonschema.Draft7Validator(SCHEMA)
+    errors = sorted(validator.iter_errors(event),
+                    key=lambda error: list(error.path))
+    if errors:
+        error = errors[0]
+        where = '/'.join(str(part) for part in error.path) or '(event)'
+        raise InvalidEvent('%s: %s' % (where, error.message))
+    return event
+
+
+def build(type, volume_id, server_ids, request_id=None, **fields):
+    """A new validated event with a fresh event_id and timestamp.
+
+    fields holds the type's extra fields (new_size); event_id and timestamp
+    may be given to rebuild a known event.  None entries of server_ids are
+    dropped (cinder 15/16 pass them for attachments without an instance).
+    """
+    seen = []
+    for server_id in server_ids or ():
+        if server_id is not None and str(server_id) not in seen:
+            seen.append(str(server_id))
+    event = {
+        'schema_version': SCHEMA_VERSION,
+        'event_id': str(fields.pop('event_id', None) or uuid.uuid4()),
+        'type': type,
+        'volume_id': str(volume_id),
+        'server_ids': seen,
+        'request_id': request_id,
+        'timestamp': fields.pop('timestamp', None) or utc_timestamp(),
+    }
+    for name, value in fields.items():
+        if value is not None:
+            event[name] = value
+    return validate(event)
+
+
+def dumps(event):
+    """The exact bytes sent for event (and signed): compact, sorted keys."""
+    text = json.dumps(event, sort_keys=True, separators=(',', ':'))
+    return text.encode('utf-8')
