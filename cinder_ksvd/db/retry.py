@@ -122,12 +122,12 @@ def wrap(fn):
         if (not _policy['enabled'] or _policy['max_retries'] <= 0
                 or _in_transaction(context)):
             return fn(context, *args, **kwargs)
-        saved_args = [_fresh(arg) for arg in args]
-        saved_kwargs = dict((k, _fresh(v)) for k, v in kwargs.items())
+        # The caller's own objects are never handed to fn (the caller is
+        # blocked here, so they stay as given): each attempt gets copies.
 
         def attempt(ctx):
-            return fn(ctx, *[_fresh(a) for a in saved_args],
-                      **dict((k, _fresh(v)) for k, v in saved_kwargs.items()))
+            return fn(ctx, *[_fresh(a) for a in args],
+                      **dict((k, _fresh(v)) for k, v in kwargs.items()))
 
         policy = oslo_db_api.wrap_db_retry(
             max_retries=_policy['max_retries'],
