@@ -34,18 +34,18 @@ PROC_MOUNTS = (
 
 NFS_NOAC = ('rw,sync,relatime,vers=4.2,rsize=1048576,wsize=1048576,'
             'namlen=255,acregmin=0,acregmax=0,acdirmin=0,acdirmax=0,hard,'
-            'noac,proto=tcp,timeo=600,retrans=2,sec=sys,clientaddr=10.0.0.2,'
-            'local_lock=none,addr=10.0.0.1')
+            'noac,proto=tcp,timeo=600,retrans=2,sec=sys,clientaddr=127.0.0.12,'
+            'local_lock=none,addr=127.0.0.11')
 # mount -o actimeo=0: the kernel shows the four ac* values, never actimeo.
 NFS_ACTIMEO_0 = ('rw,relatime,vers=4.2,rsize=1048576,wsize=1048576,'
                  'namlen=255,acregmin=0,acregmax=0,acdirmin=0,acdirmax=0,'
                  'hard,proto=tcp,timeo=600,retrans=2,sec=sys,'
-                 'clientaddr=10.0.0.2,local_lock=none,addr=10.0.0.1')
+                 'clientaddr=127.0.0.12,local_lock=none,addr=127.0.0.11')
 NFS_DEFAULT = ('rw,relatime,vers=4.2,rsize=1048576,wsize=1048576,namlen=255,'
                'hard,proto=tcp,timeo=600,retrans=2,sec=sys,'
-               'clientaddr=10.0.0.2,local_lock=none,addr=10.0.0.1')
+               'clientaddr=127.0.0.12,local_lock=none,addr=127.0.0.11')
 CIFS_DEFAULT = ('rw,relatime,vers=3.1.1,cache=strict,username=cinder,uid=0,'
-                'noforceuid,gid=0,noforcegid,addr=10.0.0.1,file_mode=0755,'
+                'noforceuid,gid=0,noforcegid,addr=127.0.0.11,file_mode=0755,'
                 'dir_mode=0755,soft,nounix,serverino,mapposix,rsize=4194304,'
                 'wsize=4194304,bsize=1048576,echo_interval=60,actimeo=1')
 GLUSTER_SAFE = {'direct-io-mode': 'enable', 'attribute-timeout': '0',
