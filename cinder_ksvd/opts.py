@@ -46,6 +46,15 @@ hook_opts = [
                      'the writes cinder never retries are retried, and the '
                      'placement of the sqlite file is checked at start. '
                      'Other databases are left alone.'),
+    cfg.BoolOpt('compute',
+                default=True,
+                help='Run the compute notifier (see [ksvd_compute]) that '
+                     'replaces Nova: check its options at start and run '
+                     'the worker that delivers compute events to KSVD in '
+                     'every cinder-volume process. cinder calls it only '
+                     'while [DEFAULT] compute_api_class is '
+                     'cinder_ksvd.compute.api.API, as cinder-dist.conf '
+                     'sets.'),
 ]
 
 DATABASE_GROUP = 'ksvd_database'
@@ -110,8 +119,8 @@ database_opts = [
 
 COMPUTE_GROUP = 'ksvd_compute'
 
-# Read by cinder_ksvd.compute (not enabled by default: cinder uses it only
-# when [DEFAULT] compute_api_class = cinder_ksvd.compute.api.API).
+# Read by cinder_ksvd.compute, which cinder uses while [DEFAULT]
+# compute_api_class = cinder_ksvd.compute.api.API (cinder-dist.conf).
 compute_opts = [
     cfg.StrOpt('outbox_dir',
                help='Directory of the durable outbox: compute events '
@@ -172,6 +181,33 @@ compute_opts = [
                  default=5.0, min=0.1,
                  help='Seconds between two scans of the outbox by the '
                       'delivery worker.'),
+    cfg.BoolOpt('callback_mode',
+                default=False,
+                help='How cinder handles operations a hypervisor must '
+                     'perform: the swap of an attached volume during a '
+                     'migration or retype, and online snapshots of '
+                     'attached volumes on remotefs drivers (NFS and '
+                     'similar). Off: they are refused and cinder rolls '
+                     'them back (the source volume stays as it was). On: '
+                     'cinder sends a *_requested event and waits '
+                     'callback_timeout seconds for KSVD to do the host '
+                     'side and call cinder back (os-migrate_volume_'
+                     'completion, os-update_snapshot_status); then it '
+                     'rolls back and sends callback.expired. Turn on only '
+                     'when the MC implements these events.'),
+    cfg.FloatOpt('callback_timeout',
+                 default=300.0, min=1.0, max=3600.0,
+                 help='Seconds cinder waits for KSVD\'s callback in '
+                      'callback mode before rolling the operation back.'),
+    cfg.StrOpt('mc_api_url',
+               help='http:// or https:// base URL of the MC\'s query API. '
+                    'When set, before deleting an attachment that has an '
+                    'instance id cinder asks GET <url>/servers/<server>/'
+                    'volumes/<volume> (signed with webhook_secret) and '
+                    'refuses (409) while the server still uses that '
+                    'attachment, or answers 503 when the MC cannot be '
+                    'asked. Unset: such attachments are deleted without '
+                    'asking, as KSVD has no other inventory to check.'),
     cfg.FloatOpt('claim_timeout',
                  default=300.0, min=1.0,
                  help='Seconds after which an event taken by a delivery '

@@ -112,10 +112,23 @@ def deliver_pending(outbox, sinks, now=None, interval=5.0,
     return counts
 
 
+_workers = set()
+_workers_lock = threading.Lock()
+
+
+def kick():
+    """Wake the workers of this process: an event was just queued."""
+    with _workers_lock:
+        workers = list(_workers)
+    for worker in workers:
+        worker.wake()
+
+
 class Worker(object):
     """Runs deliver_pending every interval seconds in a background thread.
 
-    Not started by anything yet: the service that owns it calls start().
+    The service that owns it calls start() (lifecycle does, in
+    cinder-volume); kick() wakes it early when an event is queued.
     """
 
     def __init__(self, outbox, sinks, interval=5.0, retry_interval=5.0,
@@ -126,6 +139,7 @@ class Worker(object):
         self.retry_interval = retry_interval
         self.retry_max_interval = retry_max_interval
         self._stop = threading.Event()
+        self._wake = threading.Event()
         self._thread = None
 
     def run_once(self, now=None):
@@ -133,13 +147,17 @@ class Worker(object):
                                interval=self.retry_interval,
                                max_interval=self.retry_max_interval)
 
+    def wake(self):
+        self._wake.set()
+
     def _loop(self):
         while not self._stop.is_set():
+            self._wake.clear()
             try:
                 self.run_once()
             except Exception:
                 LOG.exception('Compute event delivery pass failed')
-            self._stop.wait(self.interval)
+            self._wake.wait(self.interval)
 
     def start(self):
         if self._thread is None:
@@ -148,10 +166,15 @@ class Worker(object):
                                             name='ksvd-compute-delivery')
             self._thread.daemon = True
             self._thread.start()
+            with _workers_lock:
+                _workers.add(self)
         return self._thread
 
     def stop(self, timeout=None):
+        with _workers_lock:
+            _workers.discard(self)
         self._stop.set()
+        self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout)
             self._thread = None

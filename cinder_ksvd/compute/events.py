@@ -31,13 +31,47 @@ SCHEMA_VERSION = '1.0'
 
 VOLUME_EXTENDED = 'volume.extended'
 VOLUME_REIMAGED = 'volume.reimaged'
-TYPES = (VOLUME_EXTENDED, VOLUME_REIMAGED)
+# Callback mode: KSVD acts on the host, then calls cinder's API back.
+SWAP_REQUESTED = 'volume.swap_requested'
+SNAPSHOT_CREATE_REQUESTED = 'snapshot.create_requested'
+SNAPSHOT_DELETE_REQUESTED = 'snapshot.delete_requested'
+CALLBACK_EXPIRED = 'callback.expired'
+TYPES = (VOLUME_EXTENDED, VOLUME_REIMAGED, SWAP_REQUESTED,
+         SNAPSHOT_CREATE_REQUESTED, SNAPSHOT_DELETE_REQUESTED,
+         CALLBACK_EXPIRED)
 
 _UUID4 = ('^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}'
           '-[0-9a-f]{12}$')
 _UUID = '^[0-9a-fA-F]{8}-?([0-9a-fA-F]{4}-?){3}[0-9a-fA-F]{12}$'
 _RFC3339_UTC = ('^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}'
                 '(\\.[0-9]{1,6})?Z$')
+
+# Per type: (fields it must carry, fields it may carry); no other type
+# carries them.
+TYPE_FIELDS = {
+    VOLUME_EXTENDED: ((), ('new_size',)),
+    VOLUME_REIMAGED: ((), ()),
+    SWAP_REQUESTED: (('new_volume_id', 'callback_deadline'), ()),
+    SNAPSHOT_CREATE_REQUESTED: (
+        ('snapshot_id', 'host_action', 'callback_deadline'), ()),
+    SNAPSHOT_DELETE_REQUESTED: (
+        ('snapshot_id', 'host_action', 'callback_deadline'), ()),
+    CALLBACK_EXPIRED: (('expired_event_id',), ()),
+}
+_TYPED = sorted(set(name for required, optional in TYPE_FIELDS.values()
+                    for name in required + optional))
+
+
+def _type_rule(type):
+    """Schema rule: an event of type has its fields and no other's."""
+    required, optional = TYPE_FIELDS[type]
+    foreign = [name for name in _TYPED
+               if name not in required and name not in optional]
+    then = {'not': {'anyOf': [{'required': [name]} for name in foreign]}}
+    if required:
+        then['required'] = list(required)
+    return {'if': {'properties': {'type': {'const': type}}}, 'then': then}
+
 
 SCHEMA = {
     '$schema': 'http://json-schema.org/draft-07/schema#',
@@ -99,9 +133,42 @@ SCHEMA = {
             'format': 'date-time',
             'pattern': _RFC3339_UTC,
         },
+        'new_volume_id': {
+            'description': 'volume.swap_requested only: the migration '
+                           'target volume the servers must be switched '
+                           'to.',
+            'type': 'string',
+            'pattern': _UUID,
+        },
+        'snapshot_id': {
+            'description': 'snapshot.* events only: the cinder snapshot.',
+            'type': 'string',
+            'pattern': _UUID,
+        },
+        'host_action': {
+            'description': 'snapshot.* events only: what the hypervisor '
+                           'must do, exactly as cinder\'s remotefs driver '
+                           'asked Nova (create: type, new_file, '
+                           'snapshot_id; delete: type, volume_id, '
+                           'file_to_merge, merge_target_file).',
+            'type': 'object',
+        },
+        'callback_deadline': {
+            'description': 'Callback events only: RFC 3339 UTC time after '
+                           'which cinder gives up and rolls back; a late '
+                           'callback is refused.',
+            'type': 'string',
+            'pattern': _RFC3339_UTC,
+        },
+        'expired_event_id': {
+            'description': 'callback.expired only: event_id of the request '
+                           'whose deadline passed without a callback. KSVD '
+                           'must not perform (or must undo) it.',
+            'type': 'string',
+            'pattern': _UUID4,
+        },
     },
-    'if': {'properties': {'type': {'const': VOLUME_REIMAGED}}},
-    'then': {'not': {'required': ['new_size']}},
+    'allOf': [_type_rule(type) for type in TYPES],
 }
 
 
@@ -128,7 +195,12 @@ def validate(event):
     if errors:
         error = errors[0]
         where = '/'.join(str(part) for part in error.path) or '(event)'
-        raise InvalidEvent('%s: %s' % (where, error.message))
+        message = error.message
+        if error.validator == 'not' and isinstance(event, dict):
+            message = 'fields not allowed in a %s event: %s' % (
+                event.get('type'), ', '.join(
+                    name for name in _TYPED if name in event))
+        raise InvalidEvent('%s: %s' % (where, message))
     return event
 
 

@@ -144,17 +144,21 @@ class NotificationSink(object):
         return True
 
 
+def verify_from_group(group):
+    """requests' verify from [ksvd_compute]: CA file, True or False."""
+    if group.webhook_verify and group.webhook_ca_file:
+        return group.webhook_ca_file
+    return bool(group.webhook_verify)
+
+
 def from_conf(conf):
     """The sinks named in [ksvd_compute] sinks, in that order."""
     group = conf.ksvd_compute
     sinks = []
     for name in group.sinks:
         if name == WebhookSink.name:
-            verify = group.webhook_verify
-            if verify and group.webhook_ca_file:
-                verify = group.webhook_ca_file
             sinks.append(WebhookSink(group.webhook_url, group.webhook_secret,
-                                     verify=verify,
+                                     verify=verify_from_group(group),
                                      timeout=group.webhook_timeout))
         elif name == NotificationSink.name:
             sinks.append(NotificationSink(group.notification_topic, conf))
