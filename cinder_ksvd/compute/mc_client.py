@@ -23,13 +23,6 @@ events (doc/compute-events.md): HMAC-SHA256 with webhook_secret over
 
 import time
 
-try:
-    from urllib.parse import quote
-    from urllib.parse import urlsplit
-except ImportError:  # Python 2
-    from urllib import quote
-    from urlparse import urlsplit
-
 from cinder_ksvd.compute import sinks
 
 TIMESTAMP_HEADER = 'X-KSVD-Timestamp'
@@ -57,6 +50,9 @@ def server_volume_attachment(base_url, secret, server_id, volume_id,
     volume.  Raises NotFound or Unavailable.
     """
     import requests
+    # requests.compat: the same names on Python 2 and 3.
+    from requests.compat import quote
+    from requests.compat import urlsplit
     url = '%s/servers/%s/volumes/%s' % (base_url.rstrip('/'),
                                         quote(str(server_id), safe=''),
                                         quote(str(volume_id), safe=''))

@@ -30,7 +30,6 @@ import os
 import threading
 
 import jsonschema
-
 from tests.functional import services
 
 SCHEMA_FILE = os.path.join(services.REPO, 'doc',

@@ -44,10 +44,11 @@ class Context(object):
     request_id = 'req-%s' % uuid.uuid4()
 
 
-class APITestCase(base.TestCase):
+class APIBase(base.TestCase):
+    """An API on a private config and outbox."""
 
     def setUp(self):
-        super(APITestCase, self).setUp()
+        super(APIBase, self).setUp()
         self.state = self.make_tempdir()
         self.conf = self.new_conf()
         opts.register_opts(self.conf)
@@ -62,6 +63,9 @@ class APITestCase(base.TestCase):
 
     def stored(self):
         return [self.box.read(name)['event'] for name in self.box.pending()]
+
+
+class APITestCase(APIBase):
 
     def test_signatures_match_cinder(self):
         for name in METHODS:
@@ -178,3 +182,146 @@ class APITestCase(base.TestCase):
         self.assertTrue(self.api.reimage_volume(self.ctx, [], self.volume_id,
                                                 future=1))
         self.assertFalse(self.api.has_extension(self.ctx, 'e', future=1))
+
+
+class Snap(object):
+    def __init__(self, status, progress=None, volume_id=None):
+        self.status = status
+        self.progress = progress
+        self.volume_id = volume_id
+
+
+class CallbackModeTestCase(APIBase):
+    """callback_mode: an event asks KSVD, then cinder's DB is polled."""
+
+    def setUp(self):
+        super(CallbackModeTestCase, self).setUp()
+        self.conf.set_override('callback_mode', True, 'ksvd_compute')
+        self.conf.set_override('callback_timeout', 1.0, 'ksvd_compute')
+        self.api.poll_interval = 0.01
+        self.new_id = str(uuid.uuid4())
+
+    def by_type(self, type):
+        return [e for e in self.stored() if e['type'] == type]
+
+    def test_swap_waits_for_completion(self):
+        with mock.patch.object(api, '_volume_field',
+                               side_effect=['migrating', 'migrating',
+                                            'success']) as field:
+            self.assertIsNone(self.api.update_server_volume(
+                self.ctx, 'srv', self.volume_id, self.new_id))
+        field.assert_called_with(self.ctx, self.volume_id,
+                                 'migration_status')
+        event, = self.stored()
+        self.assertEqual(events.SWAP_REQUESTED, event['type'])
+        self.assertEqual(self.new_id, event['new_volume_id'])
+        self.assertEqual(['srv'], event['server_ids'])
+        self.assertEqual(self.ctx.request_id, event['request_id'])
+        self.assertRegex(event['callback_deadline'], r'Z$')
+
+    def test_swap_completion_error_fails(self):
+        with mock.patch.object(api, '_volume_field',
+                               side_effect=['migrating', 'error']):
+            exc = self.assertRaises(api.CallbackFailed,
+                                    self.api.update_server_volume, self.ctx,
+                                    'srv', self.volume_id, self.new_id)
+        self.assertIn('reported an error', str(exc))
+        self.assertEqual([], self.by_type(events.CALLBACK_EXPIRED))
+
+    def test_swap_timeout_rolls_back_and_tells_ksvd(self):
+        with mock.patch.object(api, '_volume_field',
+                               return_value='migrating'):
+            exc = self.assertRaises(api.CallbackFailed,
+                                    self.api.update_server_volume, self.ctx,
+                                    'srv', self.volume_id, self.new_id)
+        self.assertIn('no callback within 1 s', str(exc))
+        request, = self.by_type(events.SWAP_REQUESTED)
+        expired, = self.by_type(events.CALLBACK_EXPIRED)
+        self.assertEqual(request['event_id'], expired['expired_event_id'])
+        self.assertEqual(self.volume_id, expired['volume_id'])
+
+    def test_online_snapshot_create(self):
+        info = {'type': 'qcow2', 'new_file': 'volume-x.snap-1',
+                'snapshot_id': str(uuid.uuid4())}
+        with mock.patch.object(api, '_snapshot',
+                               side_effect=[Snap('creating'),
+                                            Snap('creating', '90%')]):
+            self.api.create_volume_snapshot(self.ctx, self.volume_id, info)
+        event, = self.stored()
+        self.assertEqual(events.SNAPSHOT_CREATE_REQUESTED, event['type'])
+        self.assertEqual(info['snapshot_id'], event['snapshot_id'])
+        self.assertEqual(info, event['host_action'])
+
+    def test_online_snapshot_create_error(self):
+        info = {'type': 'qcow2', 'new_file': 'f',
+                'snapshot_id': str(uuid.uuid4())}
+        with mock.patch.object(api, '_snapshot',
+                               return_value=Snap('error')):
+            self.assertRaises(api.CallbackFailed,
+                              self.api.create_volume_snapshot, self.ctx,
+                              self.volume_id, info)
+
+    def test_online_snapshot_delete(self):
+        snap_id = str(uuid.uuid4())
+        info = {'type': 'qcow2', 'volume_id': self.volume_id,
+                'file_to_merge': None, 'merge_target_file': 'volume-x'}
+        with mock.patch.object(api, '_snapshot',
+                               side_effect=[Snap('deleting'),
+                                            Snap('deleting', '90%')]):
+            self.api.delete_volume_snapshot(self.ctx, snap_id, info)
+        event, = self.stored()
+        self.assertEqual(events.SNAPSHOT_DELETE_REQUESTED, event['type'])
+        self.assertEqual(self.volume_id, event['volume_id'])
+        self.assertIsNone(event['host_action']['file_to_merge'])
+
+    def test_online_snapshot_delete_timeout(self):
+        snap_id = str(uuid.uuid4())
+        info = {'type': 'qcow2', 'volume_id': self.volume_id,
+                'file_to_merge': 'a', 'merge_target_file': 'b'}
+        with mock.patch.object(api, '_snapshot',
+                               return_value=Snap('deleting', '0%')):
+            self.assertRaises(api.CallbackFailed,
+                              self.api.delete_volume_snapshot, self.ctx,
+                              snap_id, info)
+        self.assertEqual(1, len(self.by_type(events.CALLBACK_EXPIRED)))
+
+    def test_request_not_stored_is_not_waited_for(self):
+        with mock.patch.object(outbox.Outbox, 'put',
+                               side_effect=OSError(28, 'No space')):
+            self.assertRaises(OSError, self.api.update_server_volume,
+                              self.ctx, 'srv', self.volume_id, self.new_id)
+
+
+class ServerVolumeTestCase(APIBase):
+    """get_server_volume asks the MC when mc_api_url is set."""
+
+    def setUp(self):
+        super(ServerVolumeTestCase, self).setUp()
+        self.conf.set_override('mc_api_url', 'http://127.0.0.1:9/mc',
+                               'ksvd_compute')
+        self.conf.set_override('webhook_secret', 's3', 'ksvd_compute')
+
+    def test_attachment_from_mc(self):
+        with mock.patch.object(api.mc_client, 'server_volume_attachment',
+                               return_value='att-1') as ask:
+            answer = self.api.get_server_volume(self.ctx, 'srv',
+                                                self.volume_id)
+        self.assertEqual('att-1', answer.attachment_id)
+        ask.assert_called_once_with('http://127.0.0.1:9/mc', 's3', 'srv',
+                                    self.volume_id, verify=True,
+                                    timeout=10.0)
+
+    def test_unknown_to_mc_is_not_found(self):
+        with mock.patch.object(api.mc_client, 'server_volume_attachment',
+                               side_effect=api.mc_client.NotFound('srv')):
+            self.assertRaises(self.api.NotFound, self.api.get_server_volume,
+                              self.ctx, 'srv', self.volume_id)
+
+    def test_mc_down_keeps_attachment(self):
+        with mock.patch.object(api.mc_client, 'server_volume_attachment',
+                               side_effect=api.mc_client.Unavailable('x')):
+            exc = self.assertRaises(api.ComputeUnavailable,
+                                    self.api.get_server_volume, self.ctx,
+                                    'srv', self.volume_id)
+        self.assertEqual(503, exc.code)
+        self.assertNotIsInstance(exc, self.api.NotFound)

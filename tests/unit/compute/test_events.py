@@ -151,3 +151,53 @@ class ValidateTestCase(base.TestCase):
         self.assertRaises(events.InvalidEvent, events.validate, event)
         del event['new_size']
         events.validate(event)
+
+
+class CallbackEventsTestCase(base.TestCase):
+    """The callback-mode types carry their fields and no other type's."""
+
+    def setUp(self):
+        super(CallbackEventsTestCase, self).setUp()
+        self.volume_id = str(uuid.uuid4())
+        self.deadline = events.utc_timestamp()
+
+    def test_swap_requested(self):
+        new_id = str(uuid.uuid4())
+        event = events.build(events.SWAP_REQUESTED, self.volume_id, ['s'],
+                             new_volume_id=new_id,
+                             callback_deadline=self.deadline)
+        self.assertEqual(new_id, event['new_volume_id'])
+        self.assertRaisesRegex(events.InvalidEvent, 'new_volume_id',
+                               events.build, events.SWAP_REQUESTED,
+                               self.volume_id, ['s'],
+                               callback_deadline=self.deadline)
+
+    def test_snapshot_requests(self):
+        for type in (events.SNAPSHOT_CREATE_REQUESTED,
+                     events.SNAPSHOT_DELETE_REQUESTED):
+            event = events.build(type, self.volume_id, [],
+                                 snapshot_id=str(uuid.uuid4()),
+                                 host_action={'type': 'qcow2'},
+                                 callback_deadline=self.deadline)
+            self.assertEqual({'type': 'qcow2'}, event['host_action'])
+            self.assertRaisesRegex(events.InvalidEvent, 'host_action',
+                                   events.build, type, self.volume_id, [],
+                                   snapshot_id=str(uuid.uuid4()),
+                                   callback_deadline=self.deadline)
+
+    def test_expired_names_the_request(self):
+        request = str(uuid.uuid4())
+        event = events.build(events.CALLBACK_EXPIRED, self.volume_id, [],
+                             expired_event_id=request)
+        self.assertEqual(request, event['expired_event_id'])
+
+    def test_foreign_fields_named(self):
+        exc = self.assertRaises(events.InvalidEvent, events.build,
+                                events.VOLUME_EXTENDED, self.volume_id, [],
+                                new_size=2, snapshot_id=str(uuid.uuid4()))
+        self.assertIn('fields not allowed in a volume.extended event',
+                      str(exc))
+        self.assertIn('snapshot_id', str(exc))
+        self.assertRaises(events.InvalidEvent, events.build,
+                          events.VOLUME_REIMAGED, self.volume_id, [],
+                          callback_deadline=self.deadline)
