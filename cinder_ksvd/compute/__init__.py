@@ -38,7 +38,6 @@ from cinder_ksvd import opts
 LOG = logging.getLogger(__name__)
 
 OUR_CLASS = 'cinder_ksvd.compute.api.API'
-STOCK_CLASS = 'cinder.compute.nova.API'
 
 
 class ComputeConfigError(exception.StartupRefused):
@@ -142,13 +141,14 @@ def problems(conf):
 
 def preflight(conf):
     """Refuse to start with a compute configuration that cannot deliver."""
-    for name, default in (('compute_api_class', STOCK_CLASS),):
-        try:
-            conf.register_opt(cfg.StrOpt(name, default=default))
-        except cfg.DuplicateOptError:
-            pass
-    conf.register_opt(cfg.MultiStrOpt('driver', default=[]),
-                      group='oslo_messaging_notifications')
+    # The owners' own option objects: registering them again on cfg.CONF
+    # (as tools may pass it) is a no-op, a look-alike would be a conflict.
+    from cinder import compute as cinder_compute
+    import oslo_messaging.opts
+    conf.register_opts(cinder_compute.compute_opts)
+    for group, group_opts in oslo_messaging.opts.list_opts():
+        if group == 'oslo_messaging_notifications':
+            conf.register_opts(group_opts, group=group)
     from cinder_ksvd.compute import lifecycle
     try:
         if not lifecycle.uses_our_class(conf):

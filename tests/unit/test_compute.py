@@ -62,8 +62,8 @@ class ComputeHookTestCase(base.TestCase):
         self.assertIsNone(compute.preflight(self.load()))
 
     def test_stock_class_is_not_checked(self):
-        conf = self.load({'sinks': 'webhook'},
-                         default={'compute_api_class': compute.STOCK_CLASS})
+        stock = {'compute_api_class': 'cinder.compute.nova.API'}
+        conf = self.load({'sinks': 'webhook'}, default=stock)
         self.assertIsNone(compute.preflight(conf))
 
     def test_webhook_needs_url_and_secret(self):
@@ -123,3 +123,15 @@ class ComputeHookTestCase(base.TestCase):
     def test_outbox_parent_created_later_is_fine(self):
         conf = self.load({'outbox_dir': os.path.join(self.state, 'a', 'b')})
         self.assertIsNone(compute.preflight(conf))
+
+    def test_global_conf_stays_usable(self):
+        # Tools pass cfg.CONF; cinder and oslo.messaging register the same
+        # options there later, which must not conflict.
+        conf = self.load()
+        compute.preflight(conf)
+        from cinder import compute as cinder_compute
+        import oslo_messaging.opts
+        conf.register_opts(cinder_compute.compute_opts)
+        for group, group_opts in oslo_messaging.opts.list_opts():
+            conf.register_opts(group_opts, group=group)
+        self.assertEqual(compute.OUR_CLASS, conf.compute_api_class)
