@@ -40,6 +40,7 @@ LOG = logging.getLogger(__name__)
 HOOKS = (
     ('config_defaults', 'cinder_ksvd.config_defaults'),
     ('database', 'cinder_ksvd.db'),
+    ('image', 'cinder_ksvd.image'),
 )
 
 
