@@ -229,11 +229,14 @@ image_opts = [
                help='Redirects followed when fetching an image URL. A '
                     'redirect from https to http is always refused.'),
     cfg.BoolOpt('verify_on_read',
-                default=True,
-                help='Check the size and sha256 of a stored image against '
-                     'its record every time it is read, so a damaged file '
-                     'on shared storage fails the volume instead of filling '
-                     'it with bad data.'),
+                default=False,
+                help='Also check the sha256 of a stored image against its '
+                     'record every time it is read (the size is always '
+                     'checked), so a file damaged on shared storage fails '
+                     'the volume instead of filling it with bad data. Costs '
+                     'CPU: measured 0.1x the copy rate of dd on a 2-core '
+                     'machine without SHA instructions; off, images are '
+                     'copied by the kernel (copy_file_range).'),
     cfg.IntOpt('chunk_size',
                default=4 * 1024 * 1024, min=65536,
                help='Bytes read and written per step when images are '

@@ -21,6 +21,7 @@ those three names at service (before any service builds a volume API or
 manager); disable() gives the stock ones back when the switch is off.
 """
 
+import importlib
 import os
 
 from oslo_log import log as logging
@@ -37,9 +38,8 @@ _stock = {}
 def _glance():
     # image_utils first: importing cinder.image.glance on its own fails on
     # a circular import (glance <-> image_utils).
-    from cinder.image import image_utils  # noqa: F401
-    from cinder.image import glance
-    return glance
+    importlib.import_module('cinder.image.image_utils')
+    return importlib.import_module('cinder.image.glance')
 
 
 def install():

@@ -190,9 +190,17 @@ class ImageService(object):
         if data is None:
             return chunks
         if record.get('file'):
-            _blocking(_write_all, chunks, data)
+            _blocking(self._copy_file, record, data)
         else:
             _write_all(chunks, data)
+
+    def _copy_file(self, record, data):
+        try:
+            self._store().copy_data(record, data,
+                                    verify=self._group.verify_on_read)
+        except dirstore.StoreError as exc:
+            raise exception.ImageDownloadFailed(image_href=record['id'],
+                                                reason=str(exc))
 
     def _chunks(self, record):
         image_id = record['id']

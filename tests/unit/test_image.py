@@ -26,8 +26,7 @@ class ImageHookTestCase(base.TestCase):
 
     def setUp(self):
         super(ImageHookTestCase, self).setUp()
-        from cinder.image import image_utils  # noqa: F401
-        from cinder.image import glance
+        glance = image._glance()
         self.glance = glance
         saved = dict((n, getattr(glance, n)) for n in image._NAMES)
         self.addCleanup(lambda: [setattr(glance, n, v)

@@ -134,10 +134,10 @@ class LoopbackServer(fixtures.Fixture):
 
 def make_cert(directory):
     """A self-signed certificate for IP 127.0.0.1; returns its PEM path."""
-    from cryptography import x509
+    from cryptography.hazmat.primitives.asymmetric import ec
     from cryptography.hazmat.primitives import hashes
     from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography import x509
     from cryptography.x509.oid import NameOID
 
     key = ec.generate_private_key(ec.SECP256R1())

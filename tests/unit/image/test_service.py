@@ -147,10 +147,34 @@ class ServiceTestCase(_ServiceBase):
         name = [n for n in os.listdir(self.root) if n.endswith('.data')][0]
         with open(os.path.join(self.root, name), 'r+b') as handle:
             handle.write(b'\0\0\0')
+        self.conf.set_override('verify_on_read', True, opts.IMAGE_GROUP)
         exc = self.assertRaises(exception.ImageDownloadFailed,
                                 self.svc.download, self.ctx, image['id'],
                                 io.BytesIO())
         self.assertIn('sha256', str(exc))
+        # Unverified (the default), only the size is checked.
+        self.conf.set_override('verify_on_read', False, opts.IMAGE_GROUP)
+        with open(os.path.join(self.root, name), 'r+b') as handle:
+            handle.truncate(len(DATA) - 1)
+        dest = os.path.join(self.make_tempdir(), 'volume')
+        with open(dest, 'wb') as handle:
+            exc = self.assertRaises(exception.ImageDownloadFailed,
+                                    self.svc.download, self.ctx, image['id'],
+                                    handle)
+        self.assertIn('%d bytes, its record says %d' % (len(DATA) - 1,
+                                                        len(DATA)), str(exc))
+
+    def test_download_to_real_file(self):
+        """Unverified copies into a file go through the kernel."""
+        image = self.uploaded()
+        dest = os.path.join(self.make_tempdir(), 'volume')
+        for verify in (False, True):
+            self.conf.set_override('verify_on_read', verify,
+                                   opts.IMAGE_GROUP)
+            with open(dest, 'wb') as handle:
+                self.svc.download(self.ctx, image['id'], handle)
+            with open(dest, 'rb') as handle:
+                self.assertEqual(DATA, handle.read())
 
     def test_detail_filters_and_paging(self):
         ids = [self.uploaded(name='n%d' % i)['id'] for i in range(3)]
