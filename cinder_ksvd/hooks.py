@@ -41,6 +41,7 @@ HOOKS = (
     ('config_defaults', 'cinder_ksvd.config_defaults'),
     ('database', 'cinder_ksvd.db'),
     ('compute', 'cinder_ksvd.compute'),
+    ('image', 'cinder_ksvd.image'),
 )
 
 

@@ -206,3 +206,43 @@ class DbCheckTestCase(base.TestCase):
             self.assertEqual(preflight.EX_CONFIG,
                              manage.db_check(['db', 'check']))
         self.assertIn('no configuration found', self.stderr.getvalue())
+
+
+class ImageCommandTestCase(base.TestCase):
+    """ksvd-cinder-manage image import|list|show|delete on a temp store."""
+
+    def setUp(self):
+        super(ImageCommandTestCase, self).setUp()
+        self.dir = self.make_tempdir()
+        self.conf_file = self.write_file(
+            self.dir, 'cinder.conf',
+            '[DEFAULT]\nstate_path = %s\n[database]\nconnection = '
+            'sqlite:///%s/c.sqlite\n' % (self.dir, self.dir))
+        self.stdout = self.useFixture(fixtures.StringStream('stdout'))
+        self.useFixture(fixtures.MonkeyPatch('sys.stdout',
+                                             self.stdout.stream))
+
+    def run_image(self, *words):
+        return manage.image_command(['--config-file', self.conf_file,
+                                     'image'] + list(words))
+
+    def test_import_list_show_delete(self):
+        src = self.write_file(self.dir, 'disk.img', 'x' * 70000)
+        self.assertEqual(0, self.run_image('import', src, '--property',
+                                           'os=linux'))
+        out = self.stdout.getDetails()['stdout'].as_text()
+        image_id = out.split('id:', 1)[1].split()[0]
+        self.assertIn('status:            active', out)
+        self.assertIn('disk_format:       raw', out)
+        self.assertIn('property:          os=linux', out)
+        self.assertEqual(0, self.run_image('list'))
+        self.assertEqual(0, self.run_image('show', image_id))
+        self.assertEqual(0, self.run_image('delete', image_id))
+        self.assertEqual(1, self.run_image('show', image_id))
+        self.assertEqual([], [n for n in os.listdir(
+            os.path.join(self.dir, 'ksvd-images')) if n != '.tmp'])
+
+    def test_import_missing_file(self):
+        self.assertEqual(1, self.run_image('import', '/nonexistent/x.img'))
+        self.assertFalse(os.path.exists(os.path.join(self.dir,
+                                                     'ksvd-images')))
