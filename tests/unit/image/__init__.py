@@ -194,8 +194,10 @@ class _ServerProxy(object):
 
 
 class LoopbackServer(fixtures.Fixture):
-    """Handler on 127.0.0.1:<random port> in a child process; TLS when
-    given a cert dir."""
+    """Handler on 127.0.0.1:<random port> in a child process.
+
+    TLS when given a cert dir.
+    """
 
     def __init__(self, files, tls_dir=None):
         super(LoopbackServer, self).__init__()
