@@ -67,7 +67,7 @@ class TokenAuth(object):
             self._forwarded = bool(self.conf.use_forwarded_for)
         except cfg.NoSuchOptError:
             self._forwarded = False
-        self._noauth_re = re.compile(r'^(%s)(?::(%s))?$'
+        self._noauth_re = re.compile(r'^(%s)(?::(%s))?\Z'
                                      % (_NOAUTH_PART, _NOAUTH_PART))
         self.store = tokens.TokenStore(group.token_file,
                                        on_load=self._loaded,

@@ -50,10 +50,10 @@ FILE_VERSION = 1
 MAX_TOKEN_LENGTH = 128
 FILE_MODE = 0o640
 
-_ID_RE = re.compile(r'^[0-9a-f]{16}$')
-_SECRET_RE = re.compile(r'^[A-Za-z0-9_-]{43}$')
-_NAME_RE = re.compile(r'^[A-Za-z0-9_\-.@]{1,255}$')
-_PROJECT_RE = re.compile(r'^[A-Za-z0-9_\-]{1,255}$')
+_ID_RE = re.compile(r'^[0-9a-f]{16}\Z')
+_SECRET_RE = re.compile(r'^[A-Za-z0-9_-]{43}\Z')
+_NAME_RE = re.compile(r'^[A-Za-z0-9_\-.@]{1,255}\Z')
+_PROJECT_RE = re.compile(r'^[A-Za-z0-9_\-]{1,255}\Z')
 _TIME_FORMAT = '%Y-%m-%dT%H:%M:%SZ'
 
 
