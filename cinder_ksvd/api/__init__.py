@@ -38,5 +38,5 @@ def preflight(conf):
     try:
         tokens.check_file(path)
     except tokens.TokenFileError as exc:
-        raise TokenFileRefused('[%s] token_file: %s' % (opts.AUTH_GROUP,
-                                                       exc))
+        raise TokenFileRefused('[%s] token_file: %s'
+                               % (opts.AUTH_GROUP, exc))

@@ -24,6 +24,7 @@ keystonemiddleware may set those, and there is none here.
 
 import json
 import re
+import time
 
 from oslo_config import cfg
 from oslo_log import log as logging
@@ -41,6 +42,11 @@ _IDENTITY_PREFIXES = ('HTTP_X_USER', 'HTTP_X_PROJECT', 'HTTP_X_TENANT',
                       'HTTP_X_AUTH_', 'HTTP_X_STORAGE_TOKEN',
                       'HTTP_OPENSTACK_SYSTEM_SCOPE', 'HTTP_X_SYSTEM_SCOPE')
 _NOAUTH_PART = r'[A-Za-z0-9_\-]{1,255}'
+# cinder's context_is_admin policy check costs about half a millisecond (it
+# looks for policy file changes each time); its answer for a credential is
+# kept this long, so a policy.yaml edit still applies within seconds.
+ADMIN_CACHE_SECONDS = 5.0
+ADMIN_CACHE_SIZE = 1024
 
 
 def _unauthorized(start_response, message):
@@ -75,7 +81,10 @@ class TokenAuth(object):
         # Imported here, not at module level: paste builds the filter in
         # the API process once cinder's objects and config exist.
         from cinder import context
+        from cinder import policy
         self._context_class = context.RequestContext
+        self._check_is_admin = policy.check_is_admin
+        self._admin_cache = {}
         self.store.refresh()
         if self.allow_noauth:
             LOG.warning('[%s] allow_noauth_header is on: any caller that '
@@ -102,6 +111,22 @@ class TokenAuth(object):
         if self._forwarded:
             address = environ.get('HTTP_X_FORWARDED_FOR', address)
         return address
+
+    def _is_admin(self, user, project, roles):
+        """cinder's context_is_admin verdict for a credential (cached)."""
+        key = (user, project, tuple(roles))
+        now = time.time()
+        cached = self._admin_cache.get(key)
+        if cached is not None and cached[1] > now:
+            return cached[0]
+        probe = self._context_class(user_id=user, project_id=project,
+                                    roles=list(roles), is_admin=None,
+                                    overwrite=False)
+        verdict = bool(self._check_is_admin(probe))
+        if len(self._admin_cache) >= ADMIN_CACHE_SIZE:
+            self._admin_cache.clear()
+        self._admin_cache[key] = (verdict, now + ADMIN_CACHE_SECONDS)
+        return verdict
 
     def __call__(self, environ, start_response):
         value = environ.get(TOKEN_KEY)
@@ -140,8 +165,8 @@ class TokenAuth(object):
             user_id=user, project_id=project, user_name=user,
             project_name=project, roles=roles,
             service_roles=['service'] if service else [],
-            # None: cinder's policy (context_is_admin) decides.
-            is_admin=None,
+            # cinder's policy (context_is_admin) decides, as for Keystone.
+            is_admin=self._is_admin(user, project, roles),
             remote_address=self._remote(environ),
             timestamp=getattr(previous, 'timestamp', None),
             request_id=environ.get('openstack.request_id'),

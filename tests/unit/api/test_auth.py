@@ -23,8 +23,8 @@ from cinder import policy as cinder_policy
 import fixtures
 import hypothesis
 from hypothesis import strategies
-from tests.unit import base
 from oslo_config import cfg
+from tests.unit import base
 import webob
 
 from cinder_ksvd.api import auth
