@@ -39,6 +39,24 @@ class KsvdToken(token_endpoint.Token):
         return False
 
 
+class _EndpointOpt(loading.Opt):
+    """The endpoint option, without a second --os-endpoint flag.
+
+    python-cinderclient defines --os-endpoint (CINDER_ENDPOINT) itself, and
+    keystoneauth would add the plugin's own --os-endpoint when OS_AUTH_TYPE
+    names this plugin: argparse refuses the duplicate.  Both fill the same
+    destination (os_endpoint), so the plugin's flag gets another name.
+    """
+
+    @property
+    def argparse_args(self):
+        return ['--os-ksvd-endpoint']
+
+    @property
+    def argparse_envvars(self):
+        return ['OS_ENDPOINT', 'CINDER_ENDPOINT']
+
+
 class KsvdTokenLoader(loading.BaseLoader):
     """Loader of the ksvd-token plugin (options endpoint, token)."""
 
@@ -49,9 +67,9 @@ class KsvdTokenLoader(loading.BaseLoader):
     def get_options(self):
         options = super(KsvdTokenLoader, self).get_options()
         options.extend([
-            loading.Opt('endpoint', required=True,
-                        help='ksvd-cinder volume API URL, e.g. '
-                             'http://127.0.0.1:8776/v3'),
+            _EndpointOpt('endpoint', required=True,
+                         help='ksvd-cinder volume API URL, e.g. '
+                              'http://127.0.0.1:8776/v3'),
             loading.Opt('token', secret=True, required=True,
                         help='ksvd API token (ksvd.<id>.<secret>), from '
                              'ksvd-cinder-manage token create'),

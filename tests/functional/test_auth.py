@@ -213,14 +213,14 @@ class AuthTest(base.FunctionalTestCase):
         env['OS_TOKEN'] = token
         cli = os.path.join(services.BIN_DIR, 'cinder')
 
-        def cinder(*args):
+        def cinder(*args, **extra_env):
             import subprocess
             proc = subprocess.run(
                 [cli, '--os-auth-type', 'ksvd-token', '--os-endpoint',
                  self.endpoint, '--os-project-id', 'cli',
                  '--os-volume-api-version', base.API_VERSION] + list(args),
-                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env,
-                timeout=120)
+                stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                env=dict(env, **extra_env), timeout=120)
             text = proc.stdout.decode('utf-8', 'replace')
             self.assertEqual(0, proc.returncode, text)
             return text
@@ -232,6 +232,9 @@ class AuthTest(base.FunctionalTestCase):
         self.assertEqual('cli-1', vol.name)
         self.wait_status(reader.volumes, vol.id, 'available')
         self.assertIn('cli-1', cinder('list'))
+        # As README and tools/quickstart use it: all from the environment.
+        self.assertIn('cli-1', cinder('list', OS_AUTH_TYPE='ksvd-token',
+                                      CINDER_ENDPOINT=self.endpoint))
         cinder('delete', vol.id)
         self.wait_gone(reader.volumes, vol.id)
 

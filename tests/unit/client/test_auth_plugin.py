@@ -70,3 +70,20 @@ class PluginTest(base.TestCase):
                         '%s imports %s' % (name, module))
                     self.assertFalse(module.split('.')[0] == 'cinder',
                                      '%s imports %s' % (name, module))
+
+    def test_cinderclient_style_parser_with_os_auth_type_env(self):
+        """OS_AUTH_TYPE=ksvd-token next to cinderclient's --os-endpoint."""
+        import argparse
+        import fixtures
+        self.useFixture(fixtures.EnvironmentVariable('OS_AUTH_TYPE',
+                                                     'ksvd-token'))
+        self.useFixture(fixtures.EnvironmentVariable('OS_TOKEN', 'ksvd.a.b'))
+        parser = argparse.ArgumentParser()
+        parser.add_argument('--os-endpoint', dest='os_endpoint')
+        loading.register_auth_argparse_arguments(parser, [],
+                                                 default='password')
+        args = parser.parse_args(['--os-endpoint', 'http://127.0.0.1:1/v3'])
+        plugin = loading.load_auth_from_argparse_arguments(args)
+        self.assertIsInstance(plugin, auth_plugin.KsvdToken)
+        self.assertEqual('http://127.0.0.1:1/v3', plugin.get_endpoint(None))
+        self.assertEqual('ksvd.a.b', plugin.get_token(None))
