@@ -280,6 +280,32 @@ image_opts = [
 ]
 
 
+AUTH_GROUP = 'ksvd_auth'
+
+# Read by cinder_ksvd.api.auth, the paste filter of the shipped
+# api-paste.ini, and by ksvd-cinder-manage token.
+auth_opts = [
+    cfg.StrOpt('token_file',
+               default='/etc/ksvd-cinder/tokens.json',
+               help='JSON file of the API tokens (salted hashes only, '
+                    'never the secrets), written by ksvd-cinder-manage '
+                    'token create|revoke and re-read by the API whenever '
+                    'it changes. Keep it owned by root, group cinder, '
+                    'mode 0640. A missing file means no tokens: the API '
+                    'starts and refuses every request (401); an '
+                    'unreadable, world-writable or malformed file stops '
+                    'the API at start.'),
+    cfg.BoolOpt('allow_noauth_header',
+                default=False,
+                help='Also accept the old noauth credential "X-Auth-Token: '
+                     'user:project" (no secret; the caller becomes admin '
+                     'of that project) besides ksvd tokens. For migrating '
+                     'old clients only: anyone who reaches the API port is '
+                     'then admin. Logged as a warning at start and on '
+                     'every use.'),
+]
+
+
 def register_opts(conf):
     """Register every cinder_ksvd option on conf; safe to call twice."""
     for group, opts in list_opts():
@@ -299,4 +325,5 @@ def list_opts():
         (DATABASE_GROUP, list(database_opts)),
         (COMPUTE_GROUP, list(compute_opts)),
         (IMAGE_GROUP, list(image_opts)),
+        (AUTH_GROUP, list(auth_opts)),
     ]

@@ -17,10 +17,14 @@
 Runs ``db sync`` and the other cinder-manage commands against the
 ksvd-cinder config layering, with the hooks installed (DDL runs through the
 same database layer as the services).  Adds ``db check``, which reports
-where the sqlite file lives and whether that placement is safe.
+where the sqlite file lives and whether that placement is safe, and
+``token create|list|revoke``, which manage the API tokens of [ksvd_auth]
+token_file (the API re-reads the file, no restart).
 """
 
+import argparse
 import sys
+import time
 
 from cinder_ksvd.cmd import common
 
@@ -35,7 +39,7 @@ def _positionals(argv):
             skip = False
             continue
         if arg in ('--config-file', '--config-dir', '--log-file',
-                   '--log-dir', '--log-config-append'):
+                   '--log-dir', '--log-config-append', '--token-file'):
             skip = True
             continue
         if not arg.startswith('-'):
@@ -194,12 +198,132 @@ def _image_import(images, ctx, args):
             raise
 
 
+def _token_parser():
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description='Manage the API tokens in [ksvd_auth] token_file. The '
+                    'API re-reads the file when it changes.')
+    parser.add_argument('--config-file', action='append', default=[])
+    parser.add_argument('--config-dir', action='append', default=[])
+    parser.add_argument('--token-file',
+                        help='use this file instead of [ksvd_auth] '
+                             'token_file')
+    parser.add_argument('category', choices=['token'])
+    sub = parser.add_subparsers(dest='action')
+    create = sub.add_parser('create', help='add a token; prints its secret '
+                                           'once')
+    create.add_argument('--user', required=True)
+    create.add_argument('--project', required=True)
+    create.add_argument('--role', action='append', required=True,
+                        dest='roles', help='admin, member, reader or '
+                        'service (the MC: e.g. --role admin --role '
+                        'service); repeat for several')
+    when = create.add_mutually_exclusive_group()
+    when.add_argument('--expires', help='UTC expiry, YYYY-MM-DDTHH:MM:SSZ')
+    when.add_argument('--ttl', help='lifetime: 3600s, 90m, 12h or 30d')
+    create.add_argument('--description', default='')
+    create.add_argument('--quiet', '-q', action='store_true',
+                        help='print only the token')
+    sub.add_parser('list', help='show the tokens (never their secrets)')
+    revoke = sub.add_parser('revoke', help='remove a token')
+    revoke.add_argument('token_id')
+    return parser
+
+
+def _token_file(args):
+    if args.token_file:
+        return args.token_file
+    from cinder_ksvd.cmd import preflight
+    from cinder_ksvd import opts
+    config = []
+    for path in args.config_file:
+        config += ['--config-file', path]
+    for path in args.config_dir:
+        config += ['--config-dir', path]
+    full = common.config_argv(config)
+    if full is None:
+        raise preflight.ConfigProblem('no configuration found: pass '
+                                      '--config-file or --token-file')
+    conf = preflight.load(full)
+    opts.register_opts(conf)
+    return conf[opts.AUTH_GROUP].token_file
+
+
+def token_command(argv):
+    """ksvd-cinder-manage token create|list|revoke; return exit status."""
+    from cinder_ksvd.api import tokens
+    from cinder_ksvd.cmd import preflight
+
+    args = _token_parser().parse_args(argv)
+    if not args.action:
+        return common.fail(PROG, 'token: say create, list or revoke')
+    try:
+        path = _token_file(args)
+        if args.action == 'create':
+            expires = None
+            if args.expires:
+                expires = tokens.parse_time(args.expires)
+                if expires <= time.time():
+                    raise ValueError('--expires %s is in the past'
+                                     % args.expires)
+            elif args.ttl:
+                expires = int(time.time()) + tokens.parse_duration(args.ttl)
+            token, secret = tokens.create(path, args.user, args.project,
+                                          args.roles, expires=expires,
+                                          description=args.description)
+            if args.quiet:
+                print(secret)
+                return 0
+            print('token id:    %s' % token.id)
+            print('user:        %s' % token.user)
+            print('project:     %s' % token.project)
+            print('roles:       %s' % ','.join(token.roles))
+            print('expires:     %s' % (tokens.format_time(token.expires)
+                                       if token.expires else 'never'))
+            print('token file:  %s' % path)
+            print('token:       %s' % secret)
+            print('The secret is shown only now; store it where the client '
+                  'reads it.')
+            return 0
+        if args.action == 'list':
+            found = tokens.read(path)
+            print('%-16s  %-16s  %-16s  %-24s  %-20s  %-7s  %s' % (
+                'id', 'user', 'project', 'roles', 'expires', 'state',
+                'description'))
+            for token in sorted(found.values(),
+                                key=lambda t: (t.project, t.user, t.id)):
+                print('%-16s  %-16s  %-16s  %-24s  %-20s  %-7s  %s' % (
+                    token.id, token.user, token.project,
+                    ','.join(token.roles),
+                    tokens.format_time(token.expires)
+                    if token.expires else 'never',
+                    'expired' if token.expired() else 'active',
+                    token.description))
+            return 0
+        token = tokens.revoke(path, args.token_id)
+        if token is None:
+            sys.stderr.write('%s: error: no token %s in %s\n'
+                             % (PROG, args.token_id, path))
+            return 1
+        print('revoked token %s (user %s, project %s)'
+              % (token.id, token.user, token.project))
+        return 0
+    except (ValueError, tokens.TokenFileError,
+            preflight.ConfigProblem) as exc:
+        return common.fail(PROG, str(exc).splitlines()[0])
+    except (IOError, OSError) as exc:
+        return common.fail(PROG, 'token file: %s' % exc)
+
+
 def main():
     """Entry point of the ksvd-cinder-manage console script."""
     argv = sys.argv[1:]
     if not argv or argv[0] in ('-h', '--help'):
         # Let cinder-manage print its own usage, without touching config.
         sys.exit(common.run('manage', argv))
+    if _positionals(argv)[:1] == ['token']:
+        common.quiet_imports()
+        sys.exit(token_command(argv))
     if _positionals(argv)[:2] == ['db', 'check']:
         common.quiet_imports()
         sys.exit(db_check(argv))

@@ -175,6 +175,13 @@ def check(argv, service):
         hooks.preflight(conf)
     except exception.StartupRefused as exc:
         raise ConfigProblem(str(exc))
+    if service in ('api', 'all'):
+        # Not a hook: only the API reads the token file.
+        from cinder_ksvd import api
+        try:
+            api.preflight(conf)
+        except exception.StartupRefused as exc:
+            raise ConfigProblem(str(exc))
     if service == 'volume' and not check_backends(conf):
         raise ConfigProblem('[DEFAULT] enabled_backends is empty: list at '
                             'least one backend and give each a section '

@@ -84,12 +84,31 @@ class FunctionalTestCase(testtools.TestCase):
 
     # -- client side -----------------------------------------------------
 
-    def client(self, endpoint, project=PROJECT, user='functional'):
-        """python-cinderclient v3 against endpoint, noauth plugin."""
+    def token(self, project=PROJECT, user='functional', roles=('admin',),
+              expires=None):
+        """A ksvd API token in the test's token file (made once per kind).
+
+        Written through cinder_ksvd.api.tokens, as ksvd-cinder-manage token
+        create does; the running API re-reads the file.
+        """
+        from cinder_ksvd.api import tokens
+        key = (project, user, tuple(roles), expires)
+        cache = self.__dict__.setdefault('_tokens', {})
+        if key not in cache:
+            cache[key] = tokens.create(services.token_file(self.workdir),
+                                       user, project, list(roles),
+                                       expires=expires)[1]
+        return cache[key]
+
+    def client(self, endpoint, project=PROJECT, user='functional',
+               roles=('admin',), token=None):
+        """python-cinderclient v3 through the ksvd-token auth plugin."""
         from cinderclient import client as cinder_client
-        from cinderclient.contrib import noauth
+        from keystoneauth1 import loading
         from keystoneauth1 import session
-        auth = noauth.CinderNoAuthPlugin(user, project, endpoint=endpoint)
+        token = token or self.token(project, user, roles)
+        auth = loading.get_plugin_loader('ksvd-token').load_from_options(
+            endpoint=endpoint, token=token, project_id=project)
         sess = session.Session(auth=auth)
         return cinder_client.Client(API_VERSION, session=sess)
 

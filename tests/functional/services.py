@@ -156,9 +156,20 @@ def service_conf(workdir, transport_url, db_url, extra=None):
         },
         'oslo_messaging_notifications': {'driver': 'noop'},
     }
+    sections.update(auth_conf(workdir))
     for section, values in (extra or {}).items():
         sections.setdefault(section, {}).update(values)
     return write_conf(os.path.join(workdir, 'cinder.conf'), sections)
+
+
+def token_file(workdir):
+    """The [ksvd_auth] token_file of the services a test starts."""
+    return os.path.join(workdir, 'tokens.json')
+
+
+def auth_conf(workdir):
+    """The cinder.conf section that points the API at the test's tokens."""
+    return {'ksvd_auth': {'token_file': token_file(workdir)}}
 
 
 class Process(fixtures.Fixture):

@@ -25,9 +25,10 @@ class EmbeddedTest(base.FunctionalTestCase):
     def _conf(self):
         return services.write_conf(
             os.path.join(self.workdir, 'cinder.conf'),
-            {'DEFAULT': {'state_path': self.workdir,
-                         'osapi_volume_listen_port': '0',
-                         'report_interval': '2'}})
+            dict({'DEFAULT': {'state_path': self.workdir,
+                              'osapi_volume_listen_port': '0',
+                              'report_interval': '2'}},
+                 **services.auth_conf(self.workdir)))
 
     def test_demo_lifecycle(self):
         conf = self._conf()

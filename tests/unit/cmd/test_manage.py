@@ -246,3 +246,82 @@ class ImageCommandTestCase(base.TestCase):
         self.assertEqual(1, self.run_image('import', '/nonexistent/x.img'))
         self.assertFalse(os.path.exists(os.path.join(self.dir,
                                                      'ksvd-images')))
+
+
+class TokenCommandTest(base.TestCase):
+
+    def setUp(self):
+        super(TokenCommandTest, self).setUp()
+        self.dir = self.make_tempdir()
+        self.path = os.path.join(self.dir, 'tokens.json')
+        self.conf_file = self.write_file(
+            self.dir, 'cinder.conf',
+            '[ksvd_auth]\ntoken_file = %s\n' % self.path)
+        self.stdout = self.useFixture(fixtures.MockPatchObject(
+            sys, 'stdout', io.StringIO())).mock
+        self.stderr = self.useFixture(fixtures.MockPatchObject(
+            sys, 'stderr', io.StringIO())).mock
+
+    def token(self, *args):
+        self.stdout.seek(0)
+        self.stdout.truncate()
+        return manage.token_command(['--config-file', self.conf_file,
+                                     'token'] + list(args))
+
+    def test_create_list_revoke(self):
+        from cinder_ksvd.api import tokens
+        self.assertEqual(0, self.token('create', '--user', 'mc',
+                                       '--project', 'ksvd', '--role',
+                                       'admin', '--role', 'service',
+                                       '--ttl', '30d'))
+        out = self.stdout.getvalue()
+        value = [line.split()[1] for line in out.splitlines()
+                 if line.startswith('token:')][0]
+        token_id, secret = tokens.parse(value)
+        store = tokens.TokenStore(self.path)
+        self.assertEqual(('admin', 'service'),
+                         store.authenticate(value).roles)
+        self.assertEqual(0, self.token('list'))
+        listing = self.stdout.getvalue()
+        self.assertIn(token_id, listing)
+        self.assertIn('admin,service', listing)
+        self.assertNotIn(secret, listing)
+        self.assertEqual(0, self.token('revoke', token_id))
+        self.assertRaises(tokens.TokenError, store.authenticate, value)
+        self.assertEqual(1, self.token('revoke', token_id))
+        self.assertIn('no token %s' % token_id, self.stderr.getvalue())
+
+    def test_quiet_prints_only_the_token(self):
+        from cinder_ksvd.api import tokens
+        self.assertEqual(0, self.token('create', '--user', 'u', '--project',
+                                       'p', '--role', 'reader', '-q'))
+        self.assertIsNotNone(tokens.parse(self.stdout.getvalue().strip()))
+
+    def test_refusals_are_one_line(self):
+        for args, expect in (
+                (['--role', 'root'], 'unknown role'),
+                (['--role', 'admin', '--expires', '2000-01-01T00:00:00Z'],
+                 'in the past'),
+                (['--role', 'admin', '--ttl', 'soon'], 'not a duration'),
+                (['--role', 'admin', '--project', 'a/b'], 'project')):
+            base_args = ['create', '--user', 'u']
+            if '--project' not in args:
+                base_args += ['--project', 'p']
+            self.stderr.seek(0)
+            self.stderr.truncate()
+            self.assertEqual(preflight.EX_CONFIG,
+                             self.token(*(base_args + args)))
+            lines = self.stderr.getvalue().strip().splitlines()
+            self.assertEqual(1, len(lines))
+            self.assertIn(expect, lines[0])
+        self.assertFalse(os.path.exists(self.path))
+
+    def test_dispatched_from_main(self):
+        with mock.patch.object(manage, 'token_command',
+                               return_value=0) as command, \
+                mock.patch.object(sys, 'argv', ['ksvd-cinder-manage',
+                                                '--token-file', 'token',
+                                                'token', 'list']):
+            self.assertRaises(SystemExit, manage.main)
+        command.assert_called_once_with(['--token-file', 'token', 'token',
+                                         'list'])
