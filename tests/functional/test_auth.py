@@ -203,7 +203,7 @@ class AuthTest(base.FunctionalTestCase):
         self.wait_gone(admin.volumes, vol.id)
 
     def test_cinder_cli_through_plugin(self):
-        """Stock cinder CLI with --os-auth-type ksvd-token."""
+        """Stock cinder CLI and openstackclient with ksvd-token."""
         self._deploy()
         token = self.token(project='cli', user='cli', roles=('member',))
         env = services.service_env()
@@ -235,6 +235,21 @@ class AuthTest(base.FunctionalTestCase):
         # As README and tools/quickstart use it: all from the environment.
         self.assertIn('cli-1', cinder('list', OS_AUTH_TYPE='ksvd-token',
                                       CINDER_ENDPOINT=self.endpoint))
+        # openstackclient, unmodified, loads the same plugin by name.
+        import json
+        import subprocess
+        osc = subprocess.run(
+            [os.path.join(services.BIN_DIR, 'openstack'),
+             '--os-auth-type', 'ksvd-token', '--os-endpoint', self.endpoint,
+             '--os-token', token, '--os-project-id', 'cli',
+             '--os-volume-api-version', base.API_VERSION,
+             'volume', 'list', '-f', 'json'],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+            timeout=120)
+        self.assertEqual(0, osc.returncode, osc.stderr.decode('utf-8'))
+        listed = json.loads(osc.stdout.decode('utf-8'))
+        self.assertEqual([(vol.id, 'cli-1')],
+                         [(row['ID'], row['Name']) for row in listed])
         cinder('delete', vol.id)
         self.wait_gone(reader.volumes, vol.id)
 
