@@ -88,6 +88,16 @@ database_opts = [
                      'BEGIN whose later lock upgrade fails without waiting. '
                      'Measured: deferred BEGIN under contention drops to a '
                      'few operations per second.'),
+    cfg.BoolOpt('reader_engine',
+                default=False,
+                help='Give cinder\'s read-only (reader) transactions their '
+                     'own engine on the same sqlite file, started with a '
+                     'deferred BEGIN, so readers do not queue for the write '
+                     'lock; writers keep BEGIN IMMEDIATE. Readers still see '
+                     'every committed write. Off: every transaction takes '
+                     'the write lock. Ignored for other databases, for '
+                     'in-memory sqlite and when [database] slave_connection '
+                     'is set.'),
     cfg.IntOpt('retry_max',
                default=10, min=0,
                help='How many times a write that hit a transient sqlite '

@@ -198,11 +198,12 @@ def _load_cinder(mode, conf_path):
     from cinder import quota
     cfg.CONF([], project='cinder', default_config_files=[conf_path])
     if mode == 'ksvd':
-        # As the ksvd-cinder wrappers do: start-up checks (they may refuse
-        # the file, e.g. on an unsafe mount), then the post-config part.
-        preflight = getattr(hooks, 'preflight', None)
-        if preflight is not None:
-            preflight(cfg.CONF)
+        # As the ksvd-cinder wrappers do: start-up checks on a private
+        # ConfigOpts (they may refuse the file, e.g. on an unsafe mount;
+        # some hooks register options there that cinder registers on
+        # cfg.CONF), then the post-config part.
+        from cinder_ksvd.cmd import preflight as wrapper_preflight
+        hooks.preflight(wrapper_preflight.load(['--config-file', conf_path]))
         hooks.configured(cfg.CONF)
     return context, db_api, quota
 
