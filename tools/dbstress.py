@@ -40,6 +40,9 @@ Command line::
 
     python3 tools/dbstress.py --mode ksvd --duration 10 [--path P ...]
 
+KSVD_DBSTRESS_PROFILE=DIR in the environment: each worker runs its
+measured part under cProfile and writes DIR/<mode>-worker-<n>.prof.
+
 Every process runs with the interpreter that runs this module (a virtualenv
 with cinder, and cinder_ksvd for ksvd mode).  Nothing here uses the network.
 """
@@ -453,7 +456,16 @@ def _child_worker(spec_path):
                      'message': 'the parent never said go'})
         return 3
     worker.emit({'phase': 'start', 't': time.time()})
-    worker.run(go['deadline'])
+    profile_dir = os.environ.get('KSVD_DBSTRESS_PROFILE')
+    if profile_dir:
+        # cProfile of the measured part: where a worker's time goes.
+        import cProfile
+        profiler = cProfile.Profile()
+        profiler.runcall(worker.run, go['deadline'])
+        profiler.dump_stats(os.path.join(profile_dir, '%s-worker-%d.prof' % (
+            spec['mode'], spec['index'])))
+    else:
+        worker.run(go['deadline'])
     return 0
 
 

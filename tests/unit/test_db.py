@@ -26,6 +26,7 @@ from cinder_ksvd import db
 from cinder_ksvd.db import connection
 from cinder_ksvd.db import exc_filters
 from cinder_ksvd.db import placement
+from cinder_ksvd.db import readers
 from cinder_ksvd.db import retry
 from cinder_ksvd import exception
 from cinder_ksvd import opts
@@ -262,13 +263,29 @@ class SwitchTestCase(DatabaseHookTestCase):
         self.assertIs(True, exc_filters.enabled())
         self.assertEqual({'enabled': True, 'busy_timeout': 1234,
                           'journal_mode': 'truncate', 'synchronous': 'extra',
-                          'begin_immediate': False}, connection.settings())
+                          'begin_immediate': False, 'reader_engine': False},
+                         connection.settings())
         self.assertEqual({'enabled': True, 'max_retries': 3,
                           'interval': 0.5, 'max_interval': 4.0},
                          retry._policy)
         self.assertIn('busy_timeout 1234 ms, journal truncate, synchronous '
                       'extra, BEGIN deferred, retried writes: volume_update',
                       log.output)
+
+    def test_configured_reader_engine(self):
+        log = self.useFixture(fixtures.FakeLogger(
+            name='cinder_ksvd.db', level=std_logging.INFO))
+        conf = self.parse('[ksvd_database]\nreader_engine = true\n')
+        with mock.patch.object(readers, 'configure',
+                               return_value=1) as configure:
+            db.configured(conf)
+        configure.assert_called_once_with(conf, True)
+        self.assertIs(True, connection.settings()['reader_engine'])
+        self.assertIn('BEGIN IMMEDIATE for writers, deferred on the reader '
+                      'engine', log.output)
+        with mock.patch.object(readers, 'configure') as configure:
+            db.disable(conf)
+        configure.assert_called_once_with(conf, False)
 
     def test_configured_other_database_quiet(self):
         log = self.useFixture(fixtures.FakeLogger(
@@ -341,3 +358,15 @@ class CinderLayoutTestCase(base.TestCase):
         for name in ('volume_update', 'volume_attached', 'snapshot_update',
                      'volume_attachment_update', 'backup_update'):
             self.assertFalse(retry._retries_itself(original(name)), name)
+
+    def test_cinder_db_configure_wrapped(self):
+        # cinder 29: the transaction context and configure() live in
+        # cinder.db.api; the wrapper re-applies the reader engine.
+        from cinder.db import api
+        from oslo_db.sqlalchemy import enginefacade
+        with mock.patch.object(api, 'configure', api.configure):
+            readers.install()
+            self.assertTrue(getattr(api.configure, '_ksvd_readers', False))
+        self.assertIsInstance(api.main_context_manager,
+                              enginefacade._TransactionContextManager)
+        self.assertEqual([api], readers._modules(readers.API_MODULES))

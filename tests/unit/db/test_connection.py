@@ -242,12 +242,13 @@ class ConfigureTestCase(ConnectionTestCase):
         path = self.write_file(self.dir, 'c.conf',
                                '[ksvd_database]\nbusy_timeout = 250\n'
                                'journal_mode = wal\nsynchronous = normal\n'
-                               'begin_immediate = false\n')
+                               'begin_immediate = false\n'
+                               'reader_engine = true\n')
         conf(['--config-file', path], default_config_files=[],
              default_config_dirs=[])
         expected = {'enabled': True, 'busy_timeout': 250,
                     'journal_mode': 'wal', 'synchronous': 'normal',
-                    'begin_immediate': False}
+                    'begin_immediate': False, 'reader_engine': True}
         self.assertEqual(expected, connection.configure(conf, True))
         self.assertEqual(expected, connection.settings())
         connection.configure(conf, False)
