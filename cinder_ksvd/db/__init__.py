@@ -62,9 +62,21 @@ def install():
                   impls=_modules(('cinder.db.sqlalchemy.api',)))
 
 
+def _journal_mode(conf):
+    """The journal mode for this file ("auto" resolved by its mount)."""
+    configured = conf.ksvd_database.journal_mode
+    url = conf.database.connection or ''
+    path = placement.sqlite_path(url) if url.startswith('sqlite') else None
+    if configured != 'auto' or path is None:
+        return configured
+    return placement.effective_journal_mode(
+        configured, placement.mount_of(path, placement.read_mounts()))
+
+
 def configured(conf):
     exc_filters.set_enabled(True)
-    connection.configure(conf, True)
+    journal = _journal_mode(conf)
+    connection.configure(conf, True, journal)
     retry.configure(conf, True)
     separate = readers.configure(conf, True)
     url = conf.database.connection or ''
@@ -77,7 +89,8 @@ def configured(conf):
                  '%(journal)s, synchronous %(sync)s, BEGIN %(begin)s, '
                  'retried writes: %(names)s',
                  {'busy': group.busy_timeout,
-                  'journal': group.journal_mode,
+                  'journal': journal if journal == group.journal_mode
+                  else '%s (%s)' % (journal, group.journal_mode),
                   'sync': group.synchronous,
                   'begin': begin,
                   'names': ', '.join(retry.wrapped_names()) or 'none'})
@@ -105,7 +118,8 @@ def preflight(conf):
     if mount is not None and mount.fstype in ('fuse.glusterfs', 'glusterfs'):
         gluster = placement.gluster_client_options(mount.target)
         extra['gluster_xlators'] = placement.gluster_graph(mount.target)
-    found = placement.problems(mount, gluster, group.journal_mode, **extra)
+    journal = placement.effective_journal_mode(group.journal_mode, mount)
+    found = placement.problems(mount, gluster, journal, **extra)
     if found and not group.allow_unsafe_placement:
         raise UnsafeDatabase(
             'sqlite file %s is unsafe: %s; %s, or set [ksvd_database] '

@@ -42,7 +42,7 @@ DEFAULTS = {
     'journal_mode': 'persist',
     'synchronous': 'full',
     'begin_immediate': True,
-    'reader_engine': False,
+    'reader_engine': True,
 }
 _settings = dict(DEFAULTS)
 _installed = []
@@ -50,12 +50,18 @@ _installed = []
 _factories = []
 
 
-def configure(conf, enabled):
-    """Take the settings from parsed config (the hook's configured())."""
+def configure(conf, enabled, journal_mode=None):
+    """Take the settings from parsed config (the hook's configured()).
+
+    :param journal_mode: the mode "auto" stands for on this file's
+        filesystem (placement.effective_journal_mode); "auto" left
+        unresolved means persist.
+    """
     group = conf.ksvd_database
+    journal = journal_mode or group.journal_mode
     _settings.update(enabled=bool(enabled),
                      busy_timeout=group.busy_timeout,
-                     journal_mode=group.journal_mode,
+                     journal_mode='persist' if journal == 'auto' else journal,
                      synchronous=group.synchronous,
                      begin_immediate=group.begin_immediate,
                      reader_engine=group.reader_engine)

@@ -44,6 +44,12 @@ class DatabaseHookTestCase(base.TestCase):
             patcher = mock.patch.dict(state)
             patcher.start()
             self.addCleanup(patcher.stop)
+        # cinder's own transaction context is left alone here.
+        self.useFixture(fixtures.MockPatchObject(readers, 'API_MODULES', ()))
+        self.useFixture(fixtures.MockPatchObject(readers, '_state',
+                                                 {'url': None}))
+        self.useFixture(fixtures.MockPatchObject(connection, '_factories',
+                                                 []))
         self.dir = os.path.realpath(self.make_tempdir())
         self.path = os.path.join(self.dir, 'cinder.sqlite')
         self.conf = self.new_conf()
@@ -149,6 +155,15 @@ class PreflightTestCase(DatabaseHookTestCase):
         self.gluster_options(dict(placement.GLUSTER_REQUIRED))
         self.make_db()
         self.assertIsNone(db.preflight(self.parse()))
+
+    def test_auto_journal_mode_on_safe_gluster(self):
+        # "auto" means persist there: never refused as WAL.
+        self.mounts()
+        self.gluster_options(dict(placement.GLUSTER_REQUIRED))
+        conf = self.parse('[ksvd_database]\njournal_mode = auto\n')
+        self.assertIsNone(db.preflight(conf))
+        db.configured(conf)
+        self.assertEqual('persist', connection.settings()['journal_mode'])
 
     def test_nfs_refused(self):
         self.mounts('nfs4', 'rw,relatime,vers=4.2,local_lock=none')
@@ -263,7 +278,7 @@ class SwitchTestCase(DatabaseHookTestCase):
         self.assertIs(True, exc_filters.enabled())
         self.assertEqual({'enabled': True, 'busy_timeout': 1234,
                           'journal_mode': 'truncate', 'synchronous': 'extra',
-                          'begin_immediate': False, 'reader_engine': False},
+                          'begin_immediate': False, 'reader_engine': True},
                          connection.settings())
         self.assertEqual({'enabled': True, 'max_retries': 3,
                           'interval': 0.5, 'max_interval': 4.0},
@@ -286,6 +301,24 @@ class SwitchTestCase(DatabaseHookTestCase):
         with mock.patch.object(readers, 'configure') as configure:
             db.disable(conf)
         configure.assert_called_once_with(conf, False)
+
+    def test_auto_journal_mode_on_local_disk(self):
+        self.mounts(None)
+        log = self.useFixture(fixtures.FakeLogger(
+            name='cinder_ksvd.db', level=std_logging.INFO))
+        conf = self.parse()
+        self.assertEqual('auto', conf.ksvd_database.journal_mode)
+        with mock.patch.object(readers, 'configure', return_value=1):
+            db.configured(conf)
+        self.assertEqual('wal', connection.settings()['journal_mode'])
+        self.assertIn('journal wal (auto)', log.output)
+
+    def test_auto_journal_mode_unknown_mount(self):
+        self.useFixture(fixtures.MockPatchObject(
+            placement, 'read_mounts', return_value=[]))
+        with mock.patch.object(readers, 'configure', return_value=0):
+            db.configured(self.parse())
+        self.assertEqual('persist', connection.settings()['journal_mode'])
 
     def test_configured_other_database_quiet(self):
         log = self.useFixture(fixtures.FakeLogger(

@@ -261,6 +261,19 @@ class ConfigureTestCase(ConnectionTestCase):
         self.assertEqual(connection.DEFAULTS,
                          connection.configure(conf, True))
 
+    def test_journal_mode_resolved_by_the_caller(self):
+        conf = self.new_conf()
+        opts.register_opts(conf)
+        conf([], default_config_files=[], default_config_dirs=[])
+        self.assertEqual('auto', conf.ksvd_database.journal_mode)
+        self.assertEqual('wal', connection.configure(
+            conf, True, 'wal')['journal_mode'])
+        # Unresolved "auto" never reaches PRAGMA journal_mode.
+        self.assertEqual('persist', connection.configure(
+            conf, True)['journal_mode'])
+        self.assertEqual('persist', connection.configure(
+            conf, True, 'auto')['journal_mode'])
+
     def test_settings_is_a_copy(self):
         connection.settings()['busy_timeout'] = 1
         self.assertEqual(30000, connection.settings()['busy_timeout'])
