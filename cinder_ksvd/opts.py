@@ -79,8 +79,9 @@ database_opts = [
                          'on network filesystems')],
                help='sqlite journal mode (PRAGMA journal_mode). '
                     'Measured on local disk: wal with reader_engine gives '
-                    'the highest throughput (doc/database.md). In wal mode recent commits live in the -wal file next '
-                    'to the database: back it up with sqlite3 .backup, not '
+                    'the highest throughput (doc/database.md). In wal mode '
+                    'recent commits live in the -wal file next to the '
+                    'database: back it up with sqlite3 .backup, not '
                     'by copying the file alone.'),
     cfg.StrOpt('synchronous',
                default='full',
