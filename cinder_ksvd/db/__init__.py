@@ -16,11 +16,11 @@
 
 install() (import time, no config): exception filters in front of
 oslo.db's, class-level connection listeners, retry wrappers on the writes
-cinder does not retry, a wrapper on cinder's db configure().  configured
-(conf): read [ksvd_database] (and, if asked, give reader transactions
-their own engine).  preflight
-(conf): refuse to start on an unsafe or corrupt sqlite file.  Everything
-steps aside for other databases and when the switch is off.
+cinder does not retry, a wrapper on cinder's db configure().
+configured(conf): read [ksvd_database], resolve journal_mode "auto" by the
+file's filesystem, give reader transactions their own engine.
+preflight(conf): refuse to start on an unsafe or corrupt sqlite file.
+Everything steps aside for other databases and when the switch is off.
 """
 
 import importlib
