@@ -69,8 +69,11 @@ def _journal_mode(conf):
     path = placement.sqlite_path(url) if url.startswith('sqlite') else None
     if configured != 'auto' or path is None:
         return configured
-    return placement.effective_journal_mode(
-        configured, placement.mount_of(path, placement.read_mounts()))
+    try:
+        mount = placement.mount_of(path, placement.read_mounts())
+    except (IOError, OSError):
+        mount = None  # filesystem unknown: not known to be local
+    return placement.effective_journal_mode(configured, mount)
 
 
 def configured(conf):

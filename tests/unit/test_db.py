@@ -320,6 +320,13 @@ class SwitchTestCase(DatabaseHookTestCase):
             db.configured(self.parse())
         self.assertEqual('persist', connection.settings()['journal_mode'])
 
+    def test_auto_journal_mode_mounts_unreadable(self):
+        self.useFixture(fixtures.MockPatchObject(
+            placement, 'read_mounts', side_effect=IOError('no /proc')))
+        with mock.patch.object(readers, 'configure', return_value=0):
+            db.configured(self.parse())
+        self.assertEqual('persist', connection.settings()['journal_mode'])
+
     def test_configured_other_database_quiet(self):
         log = self.useFixture(fixtures.FakeLogger(
             name='cinder_ksvd.db', level=std_logging.INFO))
