@@ -40,6 +40,9 @@ Command line::
 
     python3 tools/dbstress.py --mode ksvd --duration 10 [--path P ...]
 
+KSVD_DBSTRESS_PROFILE=DIR in the environment: each worker runs its
+measured part under cProfile and writes DIR/<mode>-worker-<n>.prof.
+
 Every process runs with the interpreter that runs this module (a virtualenv
 with cinder, and cinder_ksvd for ksvd mode).  Nothing here uses the network.
 """
@@ -198,11 +201,12 @@ def _load_cinder(mode, conf_path):
     from cinder import quota
     cfg.CONF([], project='cinder', default_config_files=[conf_path])
     if mode == 'ksvd':
-        # As the ksvd-cinder wrappers do: start-up checks (they may refuse
-        # the file, e.g. on an unsafe mount), then the post-config part.
-        preflight = getattr(hooks, 'preflight', None)
-        if preflight is not None:
-            preflight(cfg.CONF)
+        # As the ksvd-cinder wrappers do: start-up checks on a private
+        # ConfigOpts (they may refuse the file, e.g. on an unsafe mount;
+        # some hooks register options there that cinder registers on
+        # cfg.CONF), then the post-config part.
+        from cinder_ksvd.cmd import preflight as wrapper_preflight
+        hooks.preflight(wrapper_preflight.load(['--config-file', conf_path]))
         hooks.configured(cfg.CONF)
     return context, db_api, quota
 
@@ -452,7 +456,16 @@ def _child_worker(spec_path):
                      'message': 'the parent never said go'})
         return 3
     worker.emit({'phase': 'start', 't': time.time()})
-    worker.run(go['deadline'])
+    profile_dir = os.environ.get('KSVD_DBSTRESS_PROFILE')
+    if profile_dir:
+        # cProfile of the measured part: where a worker's time goes.
+        import cProfile
+        profiler = cProfile.Profile()
+        profiler.runcall(worker.run, go['deadline'])
+        profiler.dump_stats(os.path.join(profile_dir, '%s-worker-%d.prof' % (
+            spec['mode'], spec['index'])))
+    else:
+        worker.run(go['deadline'])
     return 0
 
 

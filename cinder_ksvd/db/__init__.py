@@ -16,9 +16,11 @@
 
 install() (import time, no config): exception filters in front of
 oslo.db's, class-level connection listeners, retry wrappers on the writes
-cinder does not retry.  configured(conf): read [ksvd_database].  preflight
-(conf): refuse to start on an unsafe or corrupt sqlite file.  Everything
-steps aside for other databases and when the switch is off.
+cinder does not retry, a wrapper on cinder's db configure().
+configured(conf): read [ksvd_database], resolve journal_mode "auto" by the
+file's filesystem, give reader transactions their own engine.
+preflight(conf): refuse to start on an unsafe or corrupt sqlite file.
+Everything steps aside for other databases and when the switch is off.
 """
 
 import importlib
@@ -29,6 +31,7 @@ from oslo_log import log as logging
 from cinder_ksvd.db import connection
 from cinder_ksvd.db import exc_filters
 from cinder_ksvd.db import placement
+from cinder_ksvd.db import readers
 from cinder_ksvd.db import retry
 from cinder_ksvd import exception
 
@@ -52,26 +55,47 @@ def _modules(names):
 def install():
     exc_filters.install()
     connection.install()
+    readers.install()
     # cinder 29: cinder.db.api is the implementation.  Before: it forwards
     # to cinder.db.sqlalchemy.api (IMPL), where cinder's retries sit.
     retry.install(_modules(('cinder.db.api', 'cinder.db')),
                   impls=_modules(('cinder.db.sqlalchemy.api',)))
 
 
+def _journal_mode(conf):
+    """The journal mode for this file ("auto" resolved by its mount)."""
+    configured = conf.ksvd_database.journal_mode
+    url = conf.database.connection or ''
+    path = placement.sqlite_path(url) if url.startswith('sqlite') else None
+    if configured != 'auto' or path is None:
+        return configured
+    try:
+        mount = placement.mount_of(path, placement.read_mounts())
+    except (IOError, OSError):
+        mount = None  # filesystem unknown: not known to be local
+    return placement.effective_journal_mode(configured, mount)
+
+
 def configured(conf):
     exc_filters.set_enabled(True)
-    connection.configure(conf, True)
+    journal = _journal_mode(conf)
+    connection.configure(conf, True, journal)
     retry.configure(conf, True)
+    separate = readers.configure(conf, True)
     url = conf.database.connection or ''
     if url.startswith('sqlite'):
+        group = conf.ksvd_database
+        begin = 'IMMEDIATE' if group.begin_immediate else 'deferred'
+        if separate and group.begin_immediate:
+            begin = 'IMMEDIATE for writers, deferred on the reader engine'
         LOG.info('sqlite database layer: busy_timeout %(busy)d ms, journal '
                  '%(journal)s, synchronous %(sync)s, BEGIN %(begin)s, '
                  'retried writes: %(names)s',
-                 {'busy': conf.ksvd_database.busy_timeout,
-                  'journal': conf.ksvd_database.journal_mode,
-                  'sync': conf.ksvd_database.synchronous,
-                  'begin': 'IMMEDIATE' if conf.ksvd_database.begin_immediate
-                  else 'deferred',
+                 {'busy': group.busy_timeout,
+                  'journal': journal if journal == group.journal_mode
+                  else '%s (%s)' % (journal, group.journal_mode),
+                  'sync': group.synchronous,
+                  'begin': begin,
                   'names': ', '.join(retry.wrapped_names()) or 'none'})
 
 
@@ -80,6 +104,7 @@ def disable(conf):
     exc_filters.set_enabled(False)
     connection.configure(conf, False)
     retry.configure(conf, False)
+    readers.configure(conf, False)
 
 
 def preflight(conf):
@@ -96,7 +121,8 @@ def preflight(conf):
     if mount is not None and mount.fstype in ('fuse.glusterfs', 'glusterfs'):
         gluster = placement.gluster_client_options(mount.target)
         extra['gluster_xlators'] = placement.gluster_graph(mount.target)
-    found = placement.problems(mount, gluster, group.journal_mode, **extra)
+    journal = placement.effective_journal_mode(group.journal_mode, mount)
+    found = placement.problems(mount, gluster, journal, **extra)
     if found and not group.allow_unsafe_placement:
         raise UnsafeDatabase(
             'sqlite file %s is unsafe: %s; %s, or set [ksvd_database] '

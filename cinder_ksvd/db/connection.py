@@ -12,7 +12,7 @@
 #    License for the specific language governing permissions and limitations
 #    under the License.
 
-"""sqlite connection setup: pragmas and BEGIN IMMEDIATE for every engine.
+"""sqlite connection setup: pragmas, and BEGIN IMMEDIATE for writers.
 
 Listeners are attached at class level (every Pool and Engine), so engines
 cinder, cinder-manage and oslo.db build later all get them, and class-level
@@ -20,6 +20,10 @@ listeners run before the per-engine ones oslo.db adds: our BEGIN IMMEDIATE
 is emitted first and oslo.db's deferred BEGIN then sees the transaction
 marker it uses itself and stays silent.  Non-sqlite connections are left
 untouched.  Settings are read from [ksvd_database] once config is parsed.
+
+Every transaction gets BEGIN IMMEDIATE, except on an enginefacade's
+separate reader engine (cinder_ksvd.db.readers registers the factory with
+watch_factory()): reader transactions get a deferred BEGIN.
 """
 
 import sqlite3
@@ -38,20 +42,50 @@ DEFAULTS = {
     'journal_mode': 'persist',
     'synchronous': 'full',
     'begin_immediate': True,
+    'reader_engine': True,
 }
 _settings = dict(DEFAULTS)
 _installed = []
+# enginefacade factories whose separate reader engine gets deferred BEGIN.
+_factories = []
 
 
-def configure(conf, enabled):
-    """Take the settings from parsed config (the hook's configured())."""
+def configure(conf, enabled, journal_mode=None):
+    """Take the settings from parsed config (the hook's configured()).
+
+    :param journal_mode: the mode "auto" stands for on this file's
+        filesystem (placement.effective_journal_mode); "auto" left
+        unresolved means persist.
+    """
     group = conf.ksvd_database
+    journal = journal_mode or group.journal_mode
     _settings.update(enabled=bool(enabled),
                      busy_timeout=group.busy_timeout,
-                     journal_mode=group.journal_mode,
+                     journal_mode='persist' if journal == 'auto' else journal,
                      synchronous=group.synchronous,
-                     begin_immediate=group.begin_immediate)
+                     begin_immediate=group.begin_immediate,
+                     reader_engine=group.reader_engine)
     return dict(_settings)
+
+
+def watch_factory(factory):
+    """Treat factory's reader engine, once started, as a reader engine."""
+    if not any(known is factory for known in _factories):
+        _factories.append(factory)
+
+
+def is_reader_engine(engine):
+    """True for the separate reader engine of a watched factory.
+
+    The engine a factory uses for both modes (no slave_connection) is a
+    writer engine.
+    """
+    for factory in _factories:
+        reader = getattr(factory, '_reader_engine', None)
+        if (reader is engine
+                and getattr(factory, '_writer_engine', None) is not engine):
+            return True
+    return False
 
 
 def settings():
@@ -93,14 +127,18 @@ def on_begin(conn):
 
     A deferred BEGIN takes it at the first write, and sqlite fails that
     upgrade at once ("database is locked") when another connection holds a
-    read lock, whatever the busy timeout.
+    read lock, whatever the busy timeout.  Transactions on a reader engine
+    only read: a deferred BEGIN lets them run alongside each other.
     """
     if (not _settings['enabled'] or not _settings['begin_immediate']
             or conn.dialect.name != 'sqlite'):
         return
     if IN_TRANSACTION in conn.info:
         return
-    _execute(conn, 'BEGIN IMMEDIATE')
+    if _factories and is_reader_engine(conn.engine):
+        _execute(conn, 'BEGIN')
+    else:
+        _execute(conn, 'BEGIN IMMEDIATE')
     conn.info[IN_TRANSACTION] = True
 
 

@@ -165,6 +165,19 @@ def _option_values(options):
     return values
 
 
+def effective_journal_mode(configured, mount):
+    """journal_mode "auto": wal on a local filesystem, else persist.
+
+    WAL needs shared memory between every process using the file, so only
+    a filesystem known to be local gets it; an unknown mount gets persist.
+    """
+    if configured != 'auto':
+        return configured
+    if mount is None or mount.fstype in NETWORK_FS:
+        return 'persist'
+    return 'wal'
+
+
 def problems(mount, gluster_options=None, journal_mode='persist',
              gluster_xlators=_UNSET):
     """Reasons the sqlite file on mount is unsafe; empty when it is safe.
@@ -286,6 +299,7 @@ def report(url, journal='persist', mounts=None):
     if mount is not None and mount.fstype in ('fuse.glusterfs', 'glusterfs'):
         gluster = gluster_client_options(mount.target)
         xlators = gluster_graph(mount.target)
+    journal = effective_journal_mode(journal, mount)
     found = problems(mount, gluster, journal, xlators)
     result = {
         'file': path,

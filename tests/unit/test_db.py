@@ -26,6 +26,7 @@ from cinder_ksvd import db
 from cinder_ksvd.db import connection
 from cinder_ksvd.db import exc_filters
 from cinder_ksvd.db import placement
+from cinder_ksvd.db import readers
 from cinder_ksvd.db import retry
 from cinder_ksvd import exception
 from cinder_ksvd import opts
@@ -43,6 +44,12 @@ class DatabaseHookTestCase(base.TestCase):
             patcher = mock.patch.dict(state)
             patcher.start()
             self.addCleanup(patcher.stop)
+        # cinder's own transaction context is left alone here.
+        self.useFixture(fixtures.MockPatchObject(readers, 'API_MODULES', ()))
+        self.useFixture(fixtures.MockPatchObject(readers, '_state',
+                                                 {'url': None}))
+        self.useFixture(fixtures.MockPatchObject(connection, '_factories',
+                                                 []))
         self.dir = os.path.realpath(self.make_tempdir())
         self.path = os.path.join(self.dir, 'cinder.sqlite')
         self.conf = self.new_conf()
@@ -148,6 +155,15 @@ class PreflightTestCase(DatabaseHookTestCase):
         self.gluster_options(dict(placement.GLUSTER_REQUIRED))
         self.make_db()
         self.assertIsNone(db.preflight(self.parse()))
+
+    def test_auto_journal_mode_on_safe_gluster(self):
+        # "auto" means persist there: never refused as WAL.
+        self.mounts()
+        self.gluster_options(dict(placement.GLUSTER_REQUIRED))
+        conf = self.parse('[ksvd_database]\njournal_mode = auto\n')
+        self.assertIsNone(db.preflight(conf))
+        db.configured(conf)
+        self.assertEqual('persist', connection.settings()['journal_mode'])
 
     def test_nfs_refused(self):
         self.mounts('nfs4', 'rw,relatime,vers=4.2,local_lock=none')
@@ -262,13 +278,54 @@ class SwitchTestCase(DatabaseHookTestCase):
         self.assertIs(True, exc_filters.enabled())
         self.assertEqual({'enabled': True, 'busy_timeout': 1234,
                           'journal_mode': 'truncate', 'synchronous': 'extra',
-                          'begin_immediate': False}, connection.settings())
+                          'begin_immediate': False, 'reader_engine': True},
+                         connection.settings())
         self.assertEqual({'enabled': True, 'max_retries': 3,
                           'interval': 0.5, 'max_interval': 4.0},
                          retry._policy)
         self.assertIn('busy_timeout 1234 ms, journal truncate, synchronous '
                       'extra, BEGIN deferred, retried writes: volume_update',
                       log.output)
+
+    def test_configured_reader_engine(self):
+        log = self.useFixture(fixtures.FakeLogger(
+            name='cinder_ksvd.db', level=std_logging.INFO))
+        conf = self.parse('[ksvd_database]\nreader_engine = true\n')
+        with mock.patch.object(readers, 'configure',
+                               return_value=1) as configure:
+            db.configured(conf)
+        configure.assert_called_once_with(conf, True)
+        self.assertIs(True, connection.settings()['reader_engine'])
+        self.assertIn('BEGIN IMMEDIATE for writers, deferred on the reader '
+                      'engine', log.output)
+        with mock.patch.object(readers, 'configure') as configure:
+            db.disable(conf)
+        configure.assert_called_once_with(conf, False)
+
+    def test_auto_journal_mode_on_local_disk(self):
+        self.mounts(None)
+        log = self.useFixture(fixtures.FakeLogger(
+            name='cinder_ksvd.db', level=std_logging.INFO))
+        conf = self.parse()
+        self.assertEqual('auto', conf.ksvd_database.journal_mode)
+        with mock.patch.object(readers, 'configure', return_value=1):
+            db.configured(conf)
+        self.assertEqual('wal', connection.settings()['journal_mode'])
+        self.assertIn('journal wal (auto)', log.output)
+
+    def test_auto_journal_mode_unknown_mount(self):
+        self.useFixture(fixtures.MockPatchObject(
+            placement, 'read_mounts', return_value=[]))
+        with mock.patch.object(readers, 'configure', return_value=0):
+            db.configured(self.parse())
+        self.assertEqual('persist', connection.settings()['journal_mode'])
+
+    def test_auto_journal_mode_mounts_unreadable(self):
+        self.useFixture(fixtures.MockPatchObject(
+            placement, 'read_mounts', side_effect=IOError('no /proc')))
+        with mock.patch.object(readers, 'configure', return_value=0):
+            db.configured(self.parse())
+        self.assertEqual('persist', connection.settings()['journal_mode'])
 
     def test_configured_other_database_quiet(self):
         log = self.useFixture(fixtures.FakeLogger(
@@ -341,3 +398,15 @@ class CinderLayoutTestCase(base.TestCase):
         for name in ('volume_update', 'volume_attached', 'snapshot_update',
                      'volume_attachment_update', 'backup_update'):
             self.assertFalse(retry._retries_itself(original(name)), name)
+
+    def test_cinder_db_configure_wrapped(self):
+        # cinder 29: the transaction context and configure() live in
+        # cinder.db.api; the wrapper re-applies the reader engine.
+        from cinder.db import api
+        from oslo_db.sqlalchemy import enginefacade
+        with mock.patch.object(api, 'configure', api.configure):
+            readers.install()
+            self.assertTrue(getattr(api.configure, '_ksvd_readers', False))
+        self.assertIsInstance(api.main_context_manager,
+                              enginefacade._TransactionContextManager)
+        self.assertEqual([api], readers._modules(readers.API_MODULES))

@@ -242,12 +242,13 @@ class ConfigureTestCase(ConnectionTestCase):
         path = self.write_file(self.dir, 'c.conf',
                                '[ksvd_database]\nbusy_timeout = 250\n'
                                'journal_mode = wal\nsynchronous = normal\n'
-                               'begin_immediate = false\n')
+                               'begin_immediate = false\n'
+                               'reader_engine = true\n')
         conf(['--config-file', path], default_config_files=[],
              default_config_dirs=[])
         expected = {'enabled': True, 'busy_timeout': 250,
                     'journal_mode': 'wal', 'synchronous': 'normal',
-                    'begin_immediate': False}
+                    'begin_immediate': False, 'reader_engine': True}
         self.assertEqual(expected, connection.configure(conf, True))
         self.assertEqual(expected, connection.settings())
         connection.configure(conf, False)
@@ -259,6 +260,19 @@ class ConfigureTestCase(ConnectionTestCase):
         conf([], default_config_files=[], default_config_dirs=[])
         self.assertEqual(connection.DEFAULTS,
                          connection.configure(conf, True))
+
+    def test_journal_mode_resolved_by_the_caller(self):
+        conf = self.new_conf()
+        opts.register_opts(conf)
+        conf([], default_config_files=[], default_config_dirs=[])
+        self.assertEqual('auto', conf.ksvd_database.journal_mode)
+        self.assertEqual('wal', connection.configure(
+            conf, True, 'wal')['journal_mode'])
+        # Unresolved "auto" never reaches PRAGMA journal_mode.
+        self.assertEqual('persist', connection.configure(
+            conf, True)['journal_mode'])
+        self.assertEqual('persist', connection.configure(
+            conf, True, 'auto')['journal_mode'])
 
     def test_settings_is_a_copy(self):
         connection.settings()['busy_timeout'] = 1

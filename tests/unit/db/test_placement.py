@@ -187,6 +187,33 @@ class GlusterClientOptionsTestCase(base.TestCase):
             '/mnt/x', os.path.join(self.proc, 'missing')))
 
 
+class EffectiveJournalModeTestCase(base.TestCase):
+
+    def test_auto(self):
+        for fstype in ('ext4', 'xfs', 'btrfs', 'tmpfs'):
+            self.assertEqual('wal', placement.effective_journal_mode(
+                'auto', mount(fstype)), fstype)
+        for fstype in ('fuse.glusterfs', 'glusterfs', 'nfs', 'nfs4', 'cifs'):
+            self.assertEqual('persist', placement.effective_journal_mode(
+                'auto', mount(fstype)), fstype)
+        # Mount not found: not known to be local.
+        self.assertEqual('persist',
+                         placement.effective_journal_mode('auto', None))
+
+    def test_explicit_modes_kept(self):
+        for mode in ('persist', 'delete', 'truncate', 'wal'):
+            self.assertEqual(mode, placement.effective_journal_mode(
+                mode, mount('fuse.glusterfs')))
+            self.assertEqual(mode, placement.effective_journal_mode(
+                mode, mount('ext4')))
+
+    def test_auto_never_refused_for_wal(self):
+        found = placement.problems(
+            mount('fuse.glusterfs'), dict(GLUSTER_SAFE),
+            placement.effective_journal_mode('auto', mount('fuse.glusterfs')))
+        self.assertEqual([], found)
+
+
 class ProblemsTestCase(base.TestCase):
 
     def test_local_and_unknown(self):
@@ -375,6 +402,14 @@ class SqliteFileTestCase(base.TestCase):
                           'safe': True, 'journal_mode': 'delete',
                           'journal_mode_of_services': 'persist',
                           'integrity': 'ok'}, report)
+
+    def test_report_auto_journal_mode(self):
+        local = placement.report('sqlite:///%s' % self.path, 'auto',
+                                 mounts=self.local())
+        self.assertEqual('wal', local['journal_mode_of_services'])
+        gluster = placement.report('sqlite:///%s' % self.path, 'auto',
+                                   mounts=self.gluster(self.dir))
+        self.assertEqual('persist', gluster['journal_mode_of_services'])
 
     def test_report_missing_file(self):
         report = placement.report('sqlite:///%s' % self.path,
