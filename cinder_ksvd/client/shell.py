@@ -149,6 +149,16 @@ class Shell(app.App):
                             '(default %(default)s)')
         return parser
 
+    def run(self, argv):
+        # No command: help, never cliff's interactive shell (scripts and
+        # the MC call this without a terminal).
+        try:
+            return super(Shell, self).run(list(argv) or ['--help'])
+        except SystemExit as exc:   # --help, --version, usage errors
+            if exc.code is None:
+                return 0
+            return exc.code if isinstance(exc.code, int) else 1
+
     def configure_logging(self):
         super(Shell, self).configure_logging()
         if self.options.verbose_level == 0:
@@ -183,8 +193,6 @@ def _version():
 
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else list(argv)
-    if not argv:
-        argv = ['--help']
     if not sys.warnoptions:
         # Libraries warning about themselves (eventlet, under oslo.privsep,
         # warns on import) are not the operator's business.

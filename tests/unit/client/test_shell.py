@@ -12,41 +12,39 @@
 #    License for the specific language governing permissions and limitations
 #    under the License.
 
-import http.server
 import json
 import socket
-import threading
+import subprocess
+import sys
 
 from tests.unit.client import fakes
 
 from cinder_ksvd.client import shell
 
 
-class _Api(http.server.BaseHTTPRequestHandler):
-    """Loopback stand-in for the API's version document and auth refusal.
+# A loopback stand-in for the API, in its own interpreter: the unit tests
+# run under eventlet's monkey patching, where a server thread would be a
+# green thread.  GET / answers cinder's version list (unauthenticated, as
+# cinder does); every other request answers what an auth filter answers to
+# a bad token: 401 with cinder's JSON fault body.  Each request's path,
+# X-Auth-Token and OpenStack-API-Version are printed as a JSON line.
+SERVER = r"""
+import http.server, json, sys
 
-    GET / answers cinder's version list (unauthenticated, as cinder does);
-    every other request answers what an auth filter answers to a bad token:
-    401 with cinder's JSON fault body.
-    """
-
-    max_version = '3.71'
-    seen = []
-
+class Api(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
-        self.seen.append((self.path, self.headers.get('X-Auth-Token'),
-                          self.headers.get('OpenStack-API-Version')))
+        print(json.dumps([self.path, self.headers.get('X-Auth-Token'),
+                          self.headers.get('OpenStack-API-Version')]),
+              flush=True)
         if self.path == '/':
             body = {'versions': [{'id': 'v3.0', 'status': 'CURRENT',
-                                  'version': self.max_version,
+                                  'version': sys.argv[1],
                                   'min_version': '3.0', 'links': []}]}
-            self._send(300, body)
+            status = 300
         else:
-            self._send(401, {'error': {'code': 401, 'message':
-                                       'The request you have made requires '
-                                       'authentication.'}})
-
-    def _send(self, status, body):
+            status = 401
+            body = {'error': {'code': 401, 'message': 'The request you '
+                              'have made requires authentication.'}}
         data = json.dumps(body).encode()
         self.send_response(status)
         self.send_header('Content-Type', 'application/json')
@@ -57,19 +55,27 @@ class _Api(http.server.BaseHTTPRequestHandler):
     def log_message(self, *args):
         pass
 
+server = http.server.HTTPServer(('127.0.0.1', 0), Api)
+print(server.server_address[1], flush=True)
+server.serve_forever()
+"""
+
 
 class ShellTest(fakes.ShellTestCase):
 
     def _server(self, max_version='3.71'):
-        handler = type('Api', (_Api,), {'max_version': max_version,
-                                        'seen': []})
-        server = http.server.ThreadingHTTPServer(('127.0.0.1', 0), handler)
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
-        thread.start()
-        self.addCleanup(thread.join, 10)
-        self.addCleanup(server.server_close)
-        self.addCleanup(server.shutdown)
-        return 'http://127.0.0.1:%d/v3' % server.server_address[1], handler
+        """(endpoint, requests seen) of a loopback API process."""
+        proc = subprocess.Popen([sys.executable, '-c', SERVER, max_version],
+                                stdout=subprocess.PIPE)
+        self.addCleanup(proc.wait, 10)
+        self.addCleanup(proc.kill)
+        port = int(proc.stdout.readline())
+
+        def seen():
+            proc.kill()
+            return [json.loads(line) for line in proc.stdout.read()
+                    .decode().splitlines()]
+        return 'http://127.0.0.1:%d/v3' % port, seen
 
     def test_no_arguments_prints_help(self):
         rc, out, err = self.run_shell(auth=False)
@@ -114,25 +120,25 @@ class ShellTest(fakes.ShellTestCase):
         self.assertEqual(2, rc)
 
     def test_401_is_one_line(self):
-        endpoint, api = self._server()
+        endpoint, seen = self._server()
         rc, out, err = self.run_shell('--endpoint', endpoint, 'volume',
                                       'list', factory=shell.make_client)
         self.assertEqual(1, rc)
         self.assertEqual('authentication failed (HTTP 401): check --token '
                          'or KSVD_CINDER_TOKEN\n', err)
         # The token went in X-Auth-Token, with the negotiated microversion.
-        self.assertEqual(('/v3/volumes/detail', 'admin:p1', 'volume 3.71'),
-                         api.seen[-1])
+        self.assertEqual(['/v3/volumes/detail', 'admin:p1', 'volume 3.71'],
+                         seen()[-1])
 
     def test_negotiates_down_to_the_server(self):
-        endpoint, api = self._server('3.50')
+        endpoint, seen = self._server('3.50')
         client = shell.make_client(endpoint, 't')
         self.assertEqual('3.50', client.api_version.get_string())
         pinned = shell.make_client(endpoint, 't', '3.60')
         self.assertEqual('3.60', pinned.api_version.get_string())
 
     def test_server_too_old(self):
-        endpoint, api = self._server('3.27')
+        endpoint, seen = self._server('3.27')
         rc, out, err = self.run_shell('--endpoint', endpoint, 'volume',
                                       'list', factory=shell.make_client)
         self.assertEqual(1, rc)
