@@ -113,6 +113,20 @@ database_opts = [
                      'the write lock. Ignored for other databases, for '
                      'in-memory sqlite and when [database] slave_connection '
                      'is set.'),
+    cfg.StrOpt('write_lock',
+               default='off',
+               choices=[('auto', 'on when the file is on a local filesystem '
+                         'with journal_mode wal'),
+                        ('on', 'on for any local filesystem'),
+                        ('off', 'writers wait in sqlite\'s busy handler')],
+               help='Before BEGIN IMMEDIATE, writer transactions queue on '
+                    'an fcntl lock on a side file next to the database '
+                    '(<file>.ksvd-writelock), one transaction per process '
+                    'at a time; the kernel wakes the next writer when the '
+                    'lock is released, where sqlite\'s busy handler polls '
+                    'with sleeps of up to 100 ms. Reader-engine '
+                    'transactions never take it. Never used on a network '
+                    'filesystem or when begin_immediate is off.'),
     cfg.IntOpt('retry_max',
                default=10, min=0,
                help='How many times a write that hit a transient sqlite '

@@ -33,6 +33,7 @@ from cinder_ksvd.db import exc_filters
 from cinder_ksvd.db import placement
 from cinder_ksvd.db import readers
 from cinder_ksvd.db import retry
+from cinder_ksvd.db import writelock
 from cinder_ksvd import exception
 
 LOG = logging.getLogger(__name__)
@@ -62,24 +63,48 @@ def install():
                   impls=_modules(('cinder.db.sqlalchemy.api',)))
 
 
-def _journal_mode(conf):
-    """The journal mode for this file ("auto" resolved by its mount)."""
-    configured = conf.ksvd_database.journal_mode
+def _placement(conf):
+    """The sqlite file's path and mount (None, None: no sqlite file)."""
     url = conf.database.connection or ''
     path = placement.sqlite_path(url) if url.startswith('sqlite') else None
-    if configured != 'auto' or path is None:
-        return configured
+    if path is None:
+        return None, None
     try:
         mount = placement.mount_of(path, placement.read_mounts())
     except (IOError, OSError):
         mount = None  # filesystem unknown: not known to be local
+    return path, mount
+
+
+def _journal_mode(conf):
+    """The journal mode for this file ("auto" resolved by its mount)."""
+    configured = conf.ksvd_database.journal_mode
+    path, mount = _placement(conf)
+    if configured != 'auto' or path is None:
+        return configured
     return placement.effective_journal_mode(configured, mount)
+
+
+def _write_lock(conf, journal):
+    """Configure the side-file write lock; True if it is used."""
+    path, mount = _placement(conf)
+    group = conf.ksvd_database
+    use = (path is not None and group.begin_immediate
+           and writelock.resolve(group.write_lock, journal, mount,
+                                 placement.NETWORK_FS))
+    if (path is not None and group.write_lock == 'on' and not use
+            and group.begin_immediate):
+        LOG.warning('[ksvd_database] write_lock = on ignored for %s: not '
+                    'known to be on a local filesystem (%s)', path, mount)
+    writelock.configure([path] if use else [])
+    return use
 
 
 def configured(conf):
     exc_filters.set_enabled(True)
     journal = _journal_mode(conf)
     connection.configure(conf, True, journal)
+    locked = _write_lock(conf, journal)
     retry.configure(conf, True)
     separate = readers.configure(conf, True)
     url = conf.database.connection or ''
@@ -90,12 +115,13 @@ def configured(conf):
             begin = 'IMMEDIATE for writers, deferred on the reader engine'
         LOG.info('sqlite database layer: busy_timeout %(busy)d ms, journal '
                  '%(journal)s, synchronous %(sync)s, BEGIN %(begin)s, '
-                 'retried writes: %(names)s',
+                 'retried writes: %(names)s, write lock %(lock)s',
                  {'busy': group.busy_timeout,
                   'journal': journal if journal == group.journal_mode
                   else '%s (%s)' % (journal, group.journal_mode),
                   'sync': group.synchronous,
                   'begin': begin,
+                  'lock': 'on' if locked else 'off',
                   'names': ', '.join(retry.wrapped_names()) or 'none'})
 
 
@@ -103,6 +129,7 @@ def disable(conf):
     """The switch is off: every part calls straight through."""
     exc_filters.set_enabled(False)
     connection.configure(conf, False)
+    writelock.configure([])
     retry.configure(conf, False)
     readers.configure(conf, False)
 

@@ -32,6 +32,8 @@ from sqlalchemy import engine as sa_engine
 from sqlalchemy import event
 from sqlalchemy import pool as sa_pool
 
+from cinder_ksvd.db import writelock
+
 # oslo.db's own sqlite listeners use this conn.info key as the "BEGIN was
 # emitted" marker and pop it on commit/rollback; we share it.
 IN_TRANSACTION = 'in_transaction'
@@ -138,12 +140,27 @@ def on_begin(conn):
     if _factories and is_reader_engine(conn.engine):
         _execute(conn, 'BEGIN')
     else:
-        _execute(conn, 'BEGIN IMMEDIATE')
+        # Wait for the write lock where the kernel wakes us (writelock),
+        # not in sqlite's sleep-polling busy handler.
+        writelock.acquire(conn)
+        try:
+            _execute(conn, 'BEGIN IMMEDIATE')
+        except BaseException:
+            writelock.release(conn)
+            raise
     conn.info[IN_TRANSACTION] = True
 
 
 def on_end(conn):
+    if conn.invalidated:
+        return  # its connection record was reset by on_invalidate
     conn.info.pop(IN_TRANSACTION, None)
+
+
+def on_invalidate(dbapi_connection, connection_record, *args):
+    """The transaction went with the connection: no marker, no lock."""
+    connection_record.info.pop(IN_TRANSACTION, None)
+    writelock.release_info(connection_record.info)
 
 
 def install():
@@ -154,5 +171,8 @@ def install():
     event.listen(sa_engine.Engine, 'begin', on_begin)
     event.listen(sa_engine.Engine, 'commit', on_end)
     event.listen(sa_engine.Engine, 'rollback', on_end)
+    event.listen(sa_pool.Pool, 'invalidate', on_invalidate)
+    for name in ('checkin', 'reset', 'close'):
+        event.listen(sa_pool.Pool, name, writelock.on_pool_event)
     _installed.append(True)
     return True

@@ -28,6 +28,7 @@ from cinder_ksvd.db import exc_filters
 from cinder_ksvd.db import placement
 from cinder_ksvd.db import readers
 from cinder_ksvd.db import retry
+from cinder_ksvd.db import writelock
 from cinder_ksvd import exception
 from cinder_ksvd import opts
 
@@ -50,6 +51,9 @@ class DatabaseHookTestCase(base.TestCase):
                                                  {'url': None}))
         self.useFixture(fixtures.MockPatchObject(connection, '_factories',
                                                  []))
+        self.useFixture(fixtures.MockPatchObject(
+            writelock, '_state',
+            {'paths': frozenset(), 'pid': None, 'locks': {}}))
         self.dir = os.path.realpath(self.make_tempdir())
         self.path = os.path.join(self.dir, 'cinder.sqlite')
         self.conf = self.new_conf()
@@ -312,6 +316,50 @@ class SwitchTestCase(DatabaseHookTestCase):
             db.configured(conf)
         self.assertEqual('wal', connection.settings()['journal_mode'])
         self.assertIn('journal wal (auto)', log.output)
+
+    def test_write_lock_auto_on_local_wal(self):
+        self.mounts(None)
+        log = self.useFixture(fixtures.FakeLogger(
+            name='cinder_ksvd.db', level=std_logging.INFO))
+        conf = self.parse('[ksvd_database]\nwrite_lock = auto\n')
+        with mock.patch.object(readers, 'configure', return_value=1):
+            db.configured(conf)
+        self.assertEqual([self.path], writelock.enabled_paths())
+        self.assertIn('write lock on', log.output)
+        db.disable(conf)
+        self.assertEqual([], writelock.enabled_paths())
+
+    def test_write_lock_default_off(self):
+        self.mounts(None)
+        conf = self.parse()
+        self.assertEqual('off', conf.ksvd_database.write_lock)
+        with mock.patch.object(readers, 'configure', return_value=1):
+            db.configured(conf)
+        self.assertEqual([], writelock.enabled_paths())
+
+    def test_write_lock_auto_off_without_wal(self):
+        self.mounts(None)
+        with mock.patch.object(readers, 'configure', return_value=1):
+            db.configured(self.parse('[ksvd_database]\nwrite_lock = auto\n'
+                                     'journal_mode = persist\n'))
+        self.assertEqual([], writelock.enabled_paths())
+
+    def test_write_lock_on_needs_begin_immediate(self):
+        self.mounts(None)
+        with mock.patch.object(readers, 'configure', return_value=1):
+            db.configured(self.parse('[ksvd_database]\nwrite_lock = on\n'
+                                     'begin_immediate = false\n'))
+        self.assertEqual([], writelock.enabled_paths())
+
+    def test_write_lock_never_on_a_network_filesystem(self):
+        self.mounts('fuse.glusterfs')
+        log = self.useFixture(fixtures.FakeLogger(
+            name='cinder_ksvd.db', level=std_logging.WARNING))
+        with mock.patch.object(readers, 'configure', return_value=1):
+            db.configured(self.parse('[ksvd_database]\nwrite_lock = on\n'))
+        self.assertEqual([], writelock.enabled_paths())
+        self.assertIn('write_lock = on ignored for %s' % self.path,
+                      log.output)
 
     def test_auto_journal_mode_unknown_mount(self):
         self.useFixture(fixtures.MockPatchObject(

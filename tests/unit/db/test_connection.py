@@ -24,6 +24,7 @@ from sqlalchemy import pool as sa_pool
 from tests.unit import base
 
 from cinder_ksvd.db import connection
+from cinder_ksvd.db import writelock
 from cinder_ksvd import opts
 
 
@@ -290,7 +291,11 @@ class InstallTestCase(base.TestCase):
             [mock.call(sa_pool.Pool, 'connect', connection.on_connect),
              mock.call(sa_engine.Engine, 'begin', connection.on_begin),
              mock.call(sa_engine.Engine, 'commit', connection.on_end),
-             mock.call(sa_engine.Engine, 'rollback', connection.on_end)],
+             mock.call(sa_engine.Engine, 'rollback', connection.on_end),
+             mock.call(sa_pool.Pool, 'invalidate', connection.on_invalidate),
+             mock.call(sa_pool.Pool, 'checkin', writelock.on_pool_event),
+             mock.call(sa_pool.Pool, 'reset', writelock.on_pool_event),
+             mock.call(sa_pool.Pool, 'close', writelock.on_pool_event)],
             listen.mock_calls)
 
     def test_installed_listeners(self):
