@@ -371,7 +371,8 @@ class WriteLockTestCase(base.TestCase):
         self.assertEqual([0, 0, 0], [p.exitcode for p in procs])
         db = sqlite3.connect(self.path)
         self.addCleanup(db.close)
-        self.assertEqual(160, db.execute('SELECT n FROM counter').fetchone()[0])
+        self.assertEqual(160,
+                         db.execute('SELECT n FROM counter').fetchone()[0])
 
     def test_a_dead_holder_releases(self):
         inside, leave = FORK.Event(), FORK.Event()
