@@ -194,6 +194,10 @@ class ComputeNotifierTest(base.FunctionalTestCase):
         """
         self._conf(backends=('fake', 'fake2'))
         cinder, procs = self._start_services()
+        # The scheduler places the migration only on a backend whose
+        # capabilities it has heard.
+        self.wait_for('both backends in the scheduler', lambda: len(
+            cinder.pools.list(detailed=False)) >= 2, 120)
         server_id = str(uuid.uuid4())
         vol = self._new_volume(cinder, 'compute-migrate')
         host = getattr(vol, 'os-vol-host-attr:host')
