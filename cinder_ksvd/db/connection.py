@@ -44,7 +44,7 @@ DEFAULTS = {
     'journal_mode': 'persist',
     'synchronous': 'full',
     'begin_immediate': True,
-    'reader_engine': True,
+    'reader_engine': False,
 }
 _settings = dict(DEFAULTS)
 _installed = []
