@@ -47,17 +47,27 @@ def _positionals(argv):
     return words
 
 
+def _load_conf(config_args, hint='--config-file'):
+    """Parse the config files config_args names (or the layering).
+
+    Raises preflight.ConfigProblem with a one-line reason.
+    """
+    from cinder_ksvd.cmd import preflight
+    full = common.config_argv(config_args)
+    if full is None:
+        raise preflight.ConfigProblem('no configuration found: pass %s'
+                                      % hint)
+    return preflight.load(full)
+
+
 def db_check(argv):
     """Print the sqlite placement report; exit 0 when safe, 1 when not."""
     from cinder_ksvd.cmd import preflight
     from cinder_ksvd.db import placement
     from cinder_ksvd import opts
 
-    full = common.config_argv([a for a in argv if a not in ('db', 'check')])
-    if full is None:
-        return common.fail(PROG, 'no configuration found: pass --config-file')
     try:
-        conf = preflight.load(full)
+        conf = _load_conf([a for a in argv if a not in ('db', 'check')])
     except preflight.ConfigProblem as exc:
         return common.fail(PROG, str(exc))
     opts.register_opts(conf)
@@ -134,11 +144,8 @@ def image_command(argv):
     if not args.action:
         return common.fail(PROG, 'image: name an action: import, list, '
                            'show or delete')
-    full = common.config_argv(config)
-    if full is None:
-        return common.fail(PROG, 'no configuration found: pass --config-file')
     try:
-        conf = preflight.load(full)
+        conf = _load_conf(config)
     except preflight.ConfigProblem as exc:
         return common.fail(PROG, str(exc))
     from cinder import exception
@@ -233,18 +240,13 @@ def _token_parser():
 def _token_file(args):
     if args.token_file:
         return args.token_file
-    from cinder_ksvd.cmd import preflight
     from cinder_ksvd import opts
     config = []
     for path in args.config_file:
         config += ['--config-file', path]
     for path in args.config_dir:
         config += ['--config-dir', path]
-    full = common.config_argv(config)
-    if full is None:
-        raise preflight.ConfigProblem('no configuration found: pass '
-                                      '--config-file or --token-file')
-    conf = preflight.load(full)
+    conf = _load_conf(config, '--config-file or --token-file')
     opts.register_opts(conf)
     return conf[opts.AUTH_GROUP].token_file
 
