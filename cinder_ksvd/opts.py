@@ -73,7 +73,7 @@ database_opts = [
                     'writer\'s lock before it reports "database is locked" '
                     '(PRAGMA busy_timeout). 0 fails at once.'),
     cfg.StrOpt('journal_mode',
-               default='persist',
+               default='auto',
                choices=[('auto', 'wal when the file is on a local '
                          'filesystem, persist on a network filesystem (or '
                          'when the mount cannot be found)'),
@@ -104,7 +104,7 @@ database_opts = [
                      'Measured: deferred BEGIN under contention drops to a '
                      'few operations per second.'),
     cfg.BoolOpt('reader_engine',
-                default=False,
+                default=True,
                 help='Give cinder\'s read-only (reader) transactions their '
                      'own engine on the same sqlite file, started with a '
                      'deferred BEGIN, so readers do not queue for the write '

@@ -44,7 +44,7 @@ DEFAULTS = {
     'journal_mode': 'persist',
     'synchronous': 'full',
     'begin_immediate': True,
-    'reader_engine': False,
+    'reader_engine': True,
 }
 _settings = dict(DEFAULTS)
 _installed = []

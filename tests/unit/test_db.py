@@ -282,7 +282,7 @@ class SwitchTestCase(DatabaseHookTestCase):
         self.assertIs(True, exc_filters.enabled())
         self.assertEqual({'enabled': True, 'busy_timeout': 1234,
                           'journal_mode': 'truncate', 'synchronous': 'extra',
-                          'begin_immediate': False, 'reader_engine': False},
+                          'begin_immediate': False, 'reader_engine': True},
                          connection.settings())
         self.assertEqual({'enabled': True, 'max_retries': 3,
                           'interval': 0.5, 'max_interval': 4.0},
@@ -310,7 +310,7 @@ class SwitchTestCase(DatabaseHookTestCase):
         self.mounts(None)
         log = self.useFixture(fixtures.FakeLogger(
             name='cinder_ksvd.db', level=std_logging.INFO))
-        conf = self.parse('[ksvd_database]\njournal_mode = auto\n')
+        conf = self.parse()
         self.assertEqual('auto', conf.ksvd_database.journal_mode)
         with mock.patch.object(readers, 'configure', return_value=1):
             db.configured(conf)
@@ -321,8 +321,7 @@ class SwitchTestCase(DatabaseHookTestCase):
         self.mounts(None)
         log = self.useFixture(fixtures.FakeLogger(
             name='cinder_ksvd.db', level=std_logging.INFO))
-        conf = self.parse('[ksvd_database]\nwrite_lock = auto\n'
-                          'journal_mode = auto\n')
+        conf = self.parse('[ksvd_database]\nwrite_lock = auto\n')
         with mock.patch.object(readers, 'configure', return_value=1):
             db.configured(conf)
         self.assertEqual([self.path], writelock.enabled_paths())

@@ -129,8 +129,8 @@ class DbCheckTestCase(base.TestCase):
         self.assertIn('filesystem:                ext4', output)
         self.assertIn('mount point:               /', output)
         self.assertIn('journal mode (file):       delete', output)
-        # The default journal_mode (persist).
-        self.assertIn('journal mode of services:  persist', output)
+        # journal_mode = auto on ext4.
+        self.assertIn('journal mode of services:  wal', output)
         self.assertIn('integrity:                 ok', output)
         self.assertEqual('safe:                      True', output[-1])
         self.assertFalse([line for line in output

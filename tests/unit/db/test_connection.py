@@ -266,7 +266,6 @@ class ConfigureTestCase(ConnectionTestCase):
         conf = self.new_conf()
         opts.register_opts(conf)
         conf([], default_config_files=[], default_config_dirs=[])
-        conf.set_override('journal_mode', 'auto', 'ksvd_database')
         self.assertEqual('auto', conf.ksvd_database.journal_mode)
         self.assertEqual('wal', connection.configure(
             conf, True, 'wal')['journal_mode'])

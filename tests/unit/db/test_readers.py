@@ -260,9 +260,10 @@ class ConfigureTestCase(base.TestCase):
         self.assertEqual([self.manager._factory], connection._factories)
         self.assertEqual(url, readers._state['url'])
 
-    def test_off_by_default(self):
+    def test_on_by_default(self):
         conf = self.conf('sqlite:///%s/cinder.sqlite' % self.dir)
-        self.assertIs(False, conf.ksvd_database.reader_engine)
+        self.assertIs(True, conf.ksvd_database.reader_engine)
+        self.assertEqual(1, readers.configure(conf, True, [self.module]))
 
     def test_switched_off(self):
         conf = self.conf('sqlite:///%s/cinder.sqlite' % self.dir,
