@@ -127,7 +127,8 @@ class FunctionalTestCase(testtools.TestCase):
     def wait_status(self, manager, resource_id, status, timeout=90):
         def probe():
             obj = manager.get(resource_id)
-            if obj.status in ('error', 'error_deleting', 'error_extending'):
+            if obj.status != status and obj.status in (
+                    'error', 'error_deleting', 'error_extending'):
                 self.fail('%s %s went to %s' % (manager.resource_class
                                                 .__name__, resource_id,
                                                 obj.status))
