@@ -338,9 +338,9 @@ def driver_command(argv):
         conf = _load_conf(config)
     except preflight.ConfigProblem as exc:
         return common.fail(PROG, str(exc))
+    from cinder_ksvd.compat import check
     from cinder_ksvd import exception
     from cinder_ksvd import opts
-    from cinder_ksvd.compat import check
     opts.register_opts(conf)
     try:
         result = check.check(conf, driver)

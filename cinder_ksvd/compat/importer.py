@@ -41,9 +41,9 @@ from cinder_ksvd.compat import py2names
 from cinder_ksvd.compat import release
 
 try:
-    import builtins as _builtins_module
+    import builtins as _builtins_module  # novermin
 except ImportError:  # Python 2
-    import __builtin__ as _builtins_module  # noqa
+    import __builtin__ as _builtins_module  # noqa  # novermin
 
 try:
     from importlib import machinery as _machinery  # novermin

@@ -185,8 +185,10 @@ def _base64_py3():
                  for name in ('b64encode', 'b64decode', 'standard_b64encode',
                               'standard_b64decode', 'urlsafe_b64encode',
                               'urlsafe_b64decode', 'b32encode', 'b16encode'))
-    extra['encodestring'] = text_in_text_out(base64.encodebytes)
-    extra['decodestring'] = text_in_text_out(base64.decodebytes)
+    # Python 3 only (this function runs on Python 3 only).
+    encode, decode = base64.encodebytes, base64.decodebytes  # novermin
+    extra['encodestring'] = text_in_text_out(encode)
+    extra['decodestring'] = text_in_text_out(decode)
     return ProxyModule('base64', base64, extra)
 
 

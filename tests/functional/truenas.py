@@ -90,109 +90,112 @@ class Appliance(object):
         return out
 
 
+class Handler(http.server.BaseHTTPRequestHandler):
+    """The API port: routes of the module docstring."""
+
+    appliance = None
+    protocol_version = 'HTTP/1.1'
+
+    def log_message(self, fmt, *args):
+        pass
+
+    def _send(self, status, body):
+        raw = json.dumps(body).encode('utf-8')
+        self.send_response(status)
+        self.send_header('Content-Type', 'application/json')
+        self.send_header('Content-Length', str(len(raw)))
+        self.end_headers()
+        self.wfile.write(raw)
+        sys.stderr.write('%s %s %d\n' % (self.command, self.path,
+                                         status))
+        sys.stderr.flush()
+
+    def _authorized(self):
+        header = self.headers.get('Authorization', '')
+        if header == 'Bearer %s' % self.appliance.api_key:
+            return True
+        if header.startswith('Basic '):
+            try:
+                pair = base64.b64decode(header[6:]).decode('utf-8')
+            except (ValueError, UnicodeDecodeError):
+                return False
+            return pair == 'root:%s' % self.appliance.api_key
+        return False
+
+    def _body(self):
+        length = int(self.headers.get('Content-Length') or 0)
+        raw = self.rfile.read(length) if length else b''
+        return json.loads(raw.decode('utf-8')) if raw else None
+
+    def _route(self):
+        path = urllib.parse.urlsplit(self.path).path
+        prefix = '/api/v2.0'
+        if not path.startswith(prefix + '/'):
+            return None, None
+        rest = path[len(prefix):]
+        if rest.startswith('/pool/dataset/id/'):
+            return 'dataset', urllib.parse.unquote_plus(
+                rest[len('/pool/dataset/id/'):])
+        return rest.rstrip('/'), None
+
+    def _handle(self):
+        body = self._body() if self.command in ('POST', 'PUT') else None
+        if not self._authorized():
+            return self._send(401, {'message': 'Not authenticated'})
+        route, name = self._route()
+        with self.appliance.lock:
+            if self.command == 'GET' and route == '/system/version':
+                return self._send(200, 'TrueNAS-13.0-U6')
+            if self.command == 'GET' and route == '/pool/dataset':
+                return self._send(200, [self.appliance.show(n) for n in
+                                        sorted(self.appliance.datasets)])
+            if route == 'dataset' and self.command in ('GET', 'DELETE'):
+                if name not in self.appliance.datasets:
+                    return self._send(404, {
+                        'message': 'Dataset %s does not exist' % name})
+                if self.command == 'GET':
+                    return self._send(200, self.appliance.show(name))
+                children = [n for n in self.appliance.datasets
+                            if n.startswith(name + '/')]
+                if children:
+                    return self._send(422, {'message': '%s has '
+                                            'children' % name})
+                del self.appliance.datasets[name]
+                return self._send(200, True)
+            if self.command == 'POST' and route == '/pool/dataset':
+                return self._create(body or {})
+        return self._send(404, {'message': 'Not Found'})
+
+    def _create(self, body):
+        name = body.get('name') or ''
+        size = body.get('volsize')
+        errors = {}
+        parent = name.rpartition('/')[0]
+        if body.get('type') != 'VOLUME':
+            errors['pool_dataset_create.type'] = 'only VOLUME here'
+        elif name in self.appliance.datasets:
+            errors['pool_dataset_create.name'] = 'Path %s already ' \
+                'exists' % name
+        elif parent not in self.appliance.datasets:
+            errors['pool_dataset_create.name'] = 'Parent %s does not ' \
+                'exist' % parent
+        elif not isinstance(size, int) or size <= 0 or size % BLOCK:
+            errors['pool_dataset_create.volsize'] = 'Volume size ' \
+                'should be a multiple of 16K'
+        elif size > self.appliance.size - self.appliance.used():
+            errors['pool_dataset_create.volsize'] = 'Not enough space'
+        if errors:
+            return self._send(422, dict(
+                (k, [{'message': v, 'errno': 22}])
+                for k, v in errors.items()))
+        self.appliance.datasets[name] = {'type': 'VOLUME', 'volsize': size}
+        return self._send(200, self.appliance.show(name))
+
+    do_GET = do_POST = do_PUT = do_DELETE = _handle
+
+
 def make_handler(appliance):
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        protocol_version = 'HTTP/1.1'
-
-        def log_message(self, fmt, *args):
-            pass
-
-        def _send(self, status, body):
-            raw = json.dumps(body).encode('utf-8')
-            self.send_response(status)
-            self.send_header('Content-Type', 'application/json')
-            self.send_header('Content-Length', str(len(raw)))
-            self.end_headers()
-            self.wfile.write(raw)
-            sys.stderr.write('%s %s %d\n' % (self.command, self.path,
-                                             status))
-            sys.stderr.flush()
-
-        def _authorized(self):
-            header = self.headers.get('Authorization', '')
-            if header == 'Bearer %s' % appliance.api_key:
-                return True
-            if header.startswith('Basic '):
-                try:
-                    pair = base64.b64decode(header[6:]).decode('utf-8')
-                except (ValueError, UnicodeDecodeError):
-                    return False
-                return pair == 'root:%s' % appliance.api_key
-            return False
-
-        def _body(self):
-            length = int(self.headers.get('Content-Length') or 0)
-            raw = self.rfile.read(length) if length else b''
-            return json.loads(raw.decode('utf-8')) if raw else None
-
-        def _route(self):
-            path = urllib.parse.urlsplit(self.path).path
-            prefix = '/api/v2.0'
-            if not path.startswith(prefix + '/'):
-                return None, None
-            rest = path[len(prefix):]
-            if rest.startswith('/pool/dataset/id/'):
-                return 'dataset', urllib.parse.unquote_plus(
-                    rest[len('/pool/dataset/id/'):])
-            return rest.rstrip('/'), None
-
-        def _handle(self):
-            body = self._body() if self.command in ('POST', 'PUT') else None
-            if not self._authorized():
-                return self._send(401, {'message': 'Not authenticated'})
-            route, name = self._route()
-            with appliance.lock:
-                if self.command == 'GET' and route == '/system/version':
-                    return self._send(200, 'TrueNAS-13.0-U6')
-                if self.command == 'GET' and route == '/pool/dataset':
-                    return self._send(200, [appliance.show(n) for n in
-                                            sorted(appliance.datasets)])
-                if route == 'dataset' and self.command in ('GET', 'DELETE'):
-                    if name not in appliance.datasets:
-                        return self._send(404, {
-                            'message': 'Dataset %s does not exist' % name})
-                    if self.command == 'GET':
-                        return self._send(200, appliance.show(name))
-                    children = [n for n in appliance.datasets
-                                if n.startswith(name + '/')]
-                    if children:
-                        return self._send(422, {'message': '%s has '
-                                                'children' % name})
-                    del appliance.datasets[name]
-                    return self._send(200, True)
-                if self.command == 'POST' and route == '/pool/dataset':
-                    return self._create(body or {})
-            return self._send(404, {'message': 'Not Found'})
-
-        def _create(self, body):
-            name = body.get('name') or ''
-            size = body.get('volsize')
-            errors = {}
-            parent = name.rpartition('/')[0]
-            if body.get('type') != 'VOLUME':
-                errors['pool_dataset_create.type'] = 'only VOLUME here'
-            elif name in appliance.datasets:
-                errors['pool_dataset_create.name'] = 'Path %s already ' \
-                    'exists' % name
-            elif parent not in appliance.datasets:
-                errors['pool_dataset_create.name'] = 'Parent %s does not ' \
-                    'exist' % parent
-            elif not isinstance(size, int) or size <= 0 or size % BLOCK:
-                errors['pool_dataset_create.volsize'] = 'Volume size ' \
-                    'should be a multiple of 16K'
-            elif size > appliance.size - appliance.used():
-                errors['pool_dataset_create.volsize'] = 'Not enough space'
-            if errors:
-                return self._send(422, dict(
-                    (k, [{'message': v, 'errno': 22}])
-                    for k, v in errors.items()))
-            appliance.datasets[name] = {'type': 'VOLUME', 'volsize': size}
-            return self._send(200, appliance.show(name))
-
-        do_GET = do_POST = do_PUT = do_DELETE = _handle
-
-    return Handler
+    return type('ApplianceHandler', (Handler,), {'appliance': appliance})
 
 
 def make_redirector(port_holder):
