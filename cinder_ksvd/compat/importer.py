@@ -162,8 +162,8 @@ class CompatFinder(object):
     def _real_exists(self, fullname, path):
         """Whether another finder has a real module of this name."""
         for finder in sys.meta_path:
-            if finder is self:
-                continue
+            if isinstance(finder, CompatFinder):
+                continue  # (another one would ask us back: recursion)
             find_spec = getattr(finder, 'find_spec', None)
             try:
                 if find_spec is not None:
@@ -451,8 +451,10 @@ _installed = {'finder': None}
 
 
 def install(finder):
-    """Put finder first on sys.meta_path (replacing a previous one)."""
+    """Put finder first on sys.meta_path (replacing any previous one)."""
     uninstall()
+    sys.meta_path[:] = [f for f in sys.meta_path
+                        if not isinstance(f, CompatFinder)]
     sys.meta_path.insert(0, finder)
     _installed['finder'] = finder
     return finder
