@@ -175,7 +175,13 @@ def check(conf, driver):
     if not module_name:
         result.errors.append('%s is not a module.Class path' % driver)
         return result
-    finder, added = compat.activate(conf)
+    if conf.ksvd.compat:
+        finder, added = compat.activate(conf)
+    else:
+        importer.uninstall()
+        finder, added = importer.CompatFinder(aliases=False), []
+        result.warnings.append('[ksvd] compat is off: loaded the way the '
+                               'services will, without any shim')
     try:
         from cinder import objects
         objects.register_all()  # as every cinder service does first

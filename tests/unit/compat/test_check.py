@@ -101,3 +101,13 @@ class DriverCheckTestCase(fakes.CompatTestCase):
         self.assertIn('not a cinder volume driver', result.interface[0])
         self.assertEqual(['LVMVolumeDriver is not a module.Class path'],
                          self.check('LVMVolumeDriver').errors)
+
+    def test_switched_off(self):
+        self.map_ixsystems()
+        self.conf.set_override('compat', False, 'ksvd')
+        result = self.check(fakes.IX_DRIVER)
+        self.assertFalse(result.ok)
+        self.assertEqual('[ksvd] compat is off: loaded the way the services '
+                         'will, without any shim', result.warnings[0])
+        self.assertIn('cannot import cinder.volume.drivers.ixsystems.iscsi',
+                      result.errors[0])
