@@ -59,14 +59,11 @@ class DriverLoadRefused(ImportError):
         self.findings = findings
         first = findings[0]
         more = len(findings) - 1
-        message = ('%s cannot run on Python %d.%d: %s%s; fix the driver '
-                   '(or set [ksvd_compat] py2_idioms = warn)'
+        message = ('%s cannot run on Python %d.%d: %s%s; fix the driver'
                    % (name, sys.version_info[0], sys.version_info[1], first,
                       ' (and %d more)' % more if more else ''))
-        if first.syntax:
-            message = ('%s cannot run on Python %d.%d: %s%s; fix the driver'
-                       % (name, sys.version_info[0], sys.version_info[1],
-                          first, ' (and %d more)' % more if more else ''))
+        if not first.syntax:
+            message += ' (or set [ksvd_compat] py2_idioms = warn)'
         super(DriverLoadRefused, self).__init__(message)
 
 
