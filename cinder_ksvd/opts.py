@@ -62,6 +62,15 @@ hook_opts = [
                      'image, upload volume to image and the image-volume '
                      'cache work without Glance. Switch off to give cinder '
                      'back its stock Glance client.'),
+    cfg.BoolOpt('compat',
+                default=True,
+                help='Load volume drivers written for another Python or '
+                     'another cinder release (see [ksvd_compat]): the '
+                     'driver modules listed there get Python 2/3 module '
+                     'names, are checked for Python 2 only code at load, '
+                     'and get known-driver fixups; cinder names that moved '
+                     'between releases are added where missing. Switch off '
+                     'to load drivers as stock cinder does.'),
 ]
 
 DATABASE_GROUP = 'ksvd_database'
@@ -315,6 +324,80 @@ image_opts = [
 ]
 
 
+COMPAT_GROUP = 'ksvd_compat'
+
+# Read by cinder_ksvd.compat (the [ksvd] compat hook).
+compat_opts = [
+    cfg.ListOpt('modules',
+                default=[],
+                help='Python module prefixes of the volume drivers to load '
+                     'through the compat shims, comma separated, e.g. '
+                     'cinder.volume.drivers.ixsystems. Only these modules '
+                     '(and the packages of driver_locations) see the other '
+                     'Python\'s module names (urllib2, urlparse, httplib, '
+                     'ConfigParser, Queue, StringIO, cPickle on Python 3; '
+                     'urllib.parse, urllib.request, urllib.error, '
+                     'http.client on Python 2), the builtins unicode, '
+                     'basestring, long, xrange and unichr, and cinder.utils.'
+                     'retry with either keyword; they are checked for '
+                     'Python 2 only code when loaded. Nothing else changes '
+                     'for other modules.'),
+    cfg.ListOpt('driver_locations',
+                default=[],
+                help='Out-of-tree drivers served under the package name '
+                     'they expect, without copying files into cinder, '
+                     'comma separated <package>=<location>: location is a '
+                     'directory (absolute path) or the name of an '
+                     'installed Python package (pip install), e.g. '
+                     'cinder.volume.drivers.ixsystems=/opt/ixsystems-cinder'
+                     '/driver/ixsystems. Mapped packages are shimmed as if '
+                     'listed in modules. A missing directory or package '
+                     'stops the services at start.'),
+    cfg.StrOpt('py2_idioms',
+               default='refuse',
+               choices=[('refuse', 'a listed module with Python 2 only '
+                         'code does not load; the error names file and '
+                         'line'),
+                        ('warn', 'load it anyway and log each finding '
+                         'with file and line as a warning')],
+               help='What to do when a listed driver module, loaded on '
+                    'Python 3, uses Python 2 only idioms that no alias '
+                    'covers (dict.iteritems(), it.next(), .has_key(), '
+                    'str.encode(\'base64\'), base64.encodestring, ...). '
+                    'Python 2 syntax (print statements, "except X, e") is '
+                    'always refused: the module cannot compile.'),
+    cfg.BoolOpt('release_shims',
+                default=True,
+                help='Make cinder names that moved between releases 15 and '
+                     '29 available under both names when one is missing: '
+                     'cinder.volume.utils / cinder.volume.volume_utils, '
+                     'cinder.db.sqlalchemy.api / cinder.db.api, trace, '
+                     'trace_method, trace_api, brick_get_connector(_'
+                     'properties) and require_driver_initialized in '
+                     'cinder.utils / cinder.volume.volume_utils, and '
+                     'calculate_virtual_free_capacity in cinder.utils / '
+                     'cinder.scheduler.sched_utils. Names are only added, '
+                     'never replaced.'),
+    cfg.BoolOpt('ixsystems_tls_verify',
+                default=True,
+                help='iXsystems/TrueNAS driver fixup: verify the TLS '
+                     'certificate of the appliance (the driver itself '
+                     'verifies nothing). Switching this off lets anyone on '
+                     'the path read the API key; use ixsystems_ca_file for '
+                     'a self-signed certificate instead.'),
+    cfg.StrOpt('ixsystems_ca_file',
+               help='iXsystems/TrueNAS driver fixup: CA bundle (PEM file) '
+                    'to verify the appliance\'s certificate with, instead '
+                    'of the system CA bundle.'),
+    cfg.IntOpt('ixsystems_max_redirects',
+               default=5, min=0,
+               help='iXsystems/TrueNAS driver fixup: redirects followed by '
+                    'API calls (method and body kept, e.g. when the '
+                    'appliance redirects http to https). A redirect from '
+                    'https to http is always refused.'),
+]
+
+
 AUTH_GROUP = 'ksvd_auth'
 
 # Read by cinder_ksvd.api.auth, the paste filter of the shipped
@@ -361,4 +444,5 @@ def list_opts():
         (COMPUTE_GROUP, list(compute_opts)),
         (IMAGE_GROUP, list(image_opts)),
         (AUTH_GROUP, list(auth_opts)),
+        (COMPAT_GROUP, list(compat_opts)),
     ]

@@ -19,7 +19,9 @@ ksvd-cinder config layering, with the hooks installed (DDL runs through the
 same database layer as the services).  Adds ``db check``, which reports
 where the sqlite file lives and whether that placement is safe, and
 ``token create|list|revoke``, which manage the API tokens of [ksvd_auth]
-token_file (the API re-reads the file, no restart).
+token_file (the API re-reads the file, no restart), and ``driver check``,
+which loads a volume driver through the compat shims and reports what it
+needed and whether cinder can use it.
 """
 
 import argparse
@@ -317,6 +319,38 @@ def token_command(argv):
         return common.fail(PROG, 'token file: %s' % exc)
 
 
+def driver_command(argv):
+    """ksvd-cinder-manage driver check <volume_driver>; exit status.
+
+    0: the driver loads and satisfies cinder's driver interface; 1: it
+    does not (the report says why); 78: bad configuration.
+    """
+    from cinder_ksvd.cmd import preflight
+
+    words = _positionals(argv)
+    if words[:2] != ['driver', 'check'] or len(words) != 3:
+        return common.fail(PROG, 'usage: driver check <volume_driver class '
+                           'path, e.g. cinder.volume.drivers.lvm.'
+                           'LVMVolumeDriver>')
+    driver = words[2]
+    config = [a for a in argv if a not in words]
+    try:
+        conf = _load_conf(config)
+    except preflight.ConfigProblem as exc:
+        return common.fail(PROG, str(exc))
+    from cinder_ksvd.compat import check
+    from cinder_ksvd import exception
+    from cinder_ksvd import opts
+    opts.register_opts(conf)
+    try:
+        result = check.check(conf, driver)
+    except exception.StartupRefused as exc:
+        return common.fail(PROG, str(exc))
+    for line in result.lines():
+        print(line)
+    return 0 if result.ok else 1
+
+
 def main():
     """Entry point of the ksvd-cinder-manage console script."""
     argv = sys.argv[1:]
@@ -329,6 +363,9 @@ def main():
     if _positionals(argv)[:2] == ['db', 'check']:
         common.quiet_imports()
         sys.exit(db_check(argv))
+    if _positionals(argv)[:1] == ['driver']:
+        common.quiet_imports()
+        sys.exit(driver_command(argv))
     if _positionals(argv)[:1] == ['image']:
         common.quiet_imports()
         sys.exit(image_command(argv))

@@ -47,9 +47,13 @@ def _modules(names):
     found = []
     for name in names:
         try:
-            found.append(importlib.import_module(name))
+            module = importlib.import_module(name)
         except ImportError:
             continue
+        # cinder 29 has no cinder.db.sqlalchemy.api; the compat hook may
+        # serve that name as an alias of cinder.db.api: not a second module.
+        if not getattr(module, '_ksvd_compat_alias', False):
+            found.append(module)
     return found
 
 

@@ -80,3 +80,21 @@ class BadConfigTest(base.FunctionalTestCase):
     def test_backend_without_section(self):
         conf = self._conf(DEFAULT={'enabled_backends': 'fake,ghost'})
         self._assert_refused('ksvd-cinder-volume', conf, "'ghost'")
+
+    def test_compat_location_missing_and_py2_driver(self):
+        conf = self._conf(ksvd_compat={
+            'driver_locations': 'cinder.volume.drivers.acme=%s/nowhere'
+                                % self.workdir})
+        self._assert_refused('ksvd-cinder-volume', conf,
+                             '[ksvd_compat] driver_locations: %s/nowhere is '
+                             'not a directory' % self.workdir)
+        fixtures = os.path.join(services.REPO, 'tests', 'fixtures',
+                                'drivers', 'py2bad')
+        conf = self._conf(
+            ksvd_compat={'driver_locations':
+                         'cinder.volume.drivers.py2bad=%s' % fixtures},
+            fake={'volume_driver':
+                  'cinder.volume.drivers.py2bad.printer.Printer'})
+        self._assert_refused('ksvd-cinder-volume', conf,
+                             '%s/printer.py:3: Python 2 syntax: print '
+                             'statement' % fixtures)

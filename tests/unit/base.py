@@ -15,6 +15,7 @@
 """Base class of the unit tests: private config objects and temp files."""
 
 import os
+import sys
 
 import fixtures
 from oslo_config import cfg
@@ -25,8 +26,15 @@ class TestCase(base.BaseTestCase):
     """oslotest's TestCase with helpers for config and files.
 
     Tests never touch the global cfg.CONF: new_conf() gives each test its
-    own ConfigOpts, cleared when the test ends.
+    own ConfigOpts, cleared when the test ends.  sys.meta_path is restored
+    after each test (the compat hook, run by any test that runs every
+    hook's preflight or configured, puts an import finder there).
     """
+
+    def setUp(self):
+        super(TestCase, self).setUp()
+        meta_path = list(sys.meta_path)
+        self.addCleanup(sys.meta_path.__setitem__, slice(None), meta_path)
 
     def new_conf(self):
         """A fresh ConfigOpts, private to this test."""

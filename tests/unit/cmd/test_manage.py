@@ -326,3 +326,64 @@ class TokenCommandTest(base.TestCase):
             self.assertRaises(SystemExit, manage.main)
         command.assert_called_once_with(['--token-file', 'token', 'token',
                                          'list'])
+
+
+class DriverCommandTestCase(base.TestCase):
+
+    def setUp(self):
+        super(DriverCommandTestCase, self).setUp()
+        self.stdout = self.useFixture(fixtures.MockPatch(
+            'sys.stdout', new_callable=io.StringIO)).mock
+        self.stderr = self.useFixture(fixtures.MockPatch(
+            'sys.stderr', new_callable=io.StringIO)).mock
+        self.dir = self.make_tempdir()
+
+    def test_dispatched(self):
+        with mock.patch.object(manage, 'driver_command',
+                               return_value=1) as command, \
+                mock.patch.object(sys, 'argv', ['ksvd-cinder-manage',
+                                                'driver', 'check', 'a.B']):
+            exc = self.assertRaises(SystemExit, manage.main)
+        self.assertEqual(1, exc.code)
+        command.assert_called_once_with(['driver', 'check', 'a.B'])
+
+    def test_usage(self):
+        self.assertEqual(preflight.EX_CONFIG,
+                         manage.driver_command(['driver', 'check']))
+        self.assertIn('usage: driver check <volume_driver class path',
+                      self.stderr.getvalue())
+
+    def test_reports_and_exit_status(self):
+        from cinder_ksvd.compat import check
+        conf = self.write_file(self.dir, 'c.conf', '[ksvd_compat]\n'
+                               'modules = acme\n')
+        result = check.Result('acme.Driver')
+        with mock.patch.object(check, 'check',
+                               return_value=result) as run:
+            status = manage.driver_command(['--config-file', conf, 'driver',
+                                            'check', 'acme.Driver'])
+        self.assertEqual(1, status)
+        loaded_conf, driver = run.call_args[0]
+        self.assertEqual('acme.Driver', driver)
+        self.assertEqual(['acme'], loaded_conf.ksvd_compat.modules)
+        self.assertEqual(['driver:     acme.Driver', 'loaded:     no',
+                          'result:     NOT usable: fix the lines above'],
+                         self.stdout.getvalue().splitlines())
+        result.loaded = True
+        with mock.patch.object(check, 'check', return_value=result):
+            self.assertEqual(0, manage.driver_command(
+                ['--config-file', conf, 'driver', 'check', 'acme.Driver']))
+
+    def test_bad_location_is_one_line(self):
+        conf = self.write_file(self.dir, 'c.conf', '[ksvd_compat]\n'
+                               'driver_locations = a.b=/nonexistent\n')
+        self.addCleanup(__import__('cinder_ksvd.compat.importer').compat
+                        .importer.uninstall)
+        status = manage.driver_command(['--config-file', conf, 'driver',
+                                        'check', 'a.b.c.D'])
+        self.assertEqual(preflight.EX_CONFIG, status)
+        self.assertEqual(['ksvd-cinder-manage: error: [ksvd_compat] '
+                          'driver_locations: /nonexistent is not a '
+                          'directory: install the driver there or correct '
+                          'the entry a.b=/nonexistent'],
+                         self.stderr.getvalue().splitlines())
