@@ -104,7 +104,16 @@ def _write_lock(conf, journal):
     return use
 
 
+def _log_patched():
+    names = retry.patched_names()
+    if names:
+        LOG.info('This cinder retries %s itself (patched cinder, '
+                 'patches/): the runtime retry wrappers step aside for '
+                 'them', ', '.join(names))
+
+
 def configured(conf):
+    _log_patched()
     exc_filters.set_enabled(True)
     journal = _journal_mode(conf)
     connection.configure(conf, True, journal)

@@ -27,10 +27,15 @@ caller's open transaction is not retried, since that transaction is lost.
 
 The list is per cinder release line; a name missing from a release is
 skipped.  Policy comes from [ksvd_database] retry_*.
+
+A cinder built with patches/ (0002-db-retry-unprotected-writes.patch)
+carries cinder's own retry decorator on PATCHED; the same detection leaves
+those to cinder, and retried_by_cinder() names them for the log.
 """
 
 import copy
 import functools
+import types
 
 from oslo_db import api as oslo_db_api
 from oslo_db import exception as db_exc
@@ -52,9 +57,20 @@ CANDIDATES = (
     'reservation_rollback',
 )
 
+# Never retried by stock cinder 15 .. 29; retried by a patched cinder.
+PATCHED = (
+    'volume_update',
+    'volume_attachment_update',
+    'volume_attached',
+    'snapshot_update',
+    'backup_update',
+    'group_update',
+)
+
 _policy = {'enabled': True, 'max_retries': 10, 'interval': 0.05,
            'max_interval': 2.0}
 _wrapped = {}
+_by_cinder = []
 
 
 def configure(conf, enabled):
@@ -65,10 +81,19 @@ def configure(conf, enabled):
     return dict(_policy)
 
 
-def _retries_itself(fn):
-    """True if fn (or a function it wraps) is an oslo.db retry wrapper."""
+def _retries_itself(fn, depth=8):
+    """True if fn (or a function it wraps) is an oslo.db retry wrapper.
+
+    Follows __wrapped__ and functions held in closures, since not every
+    decorator of cinder uses functools.wraps (cinder 15's
+    handle_db_data_error does not).
+    """
     seen = set()
-    while fn is not None and id(fn) not in seen:
+    todo = [(fn, 0)]
+    while todo:
+        fn, level = todo.pop()
+        if fn is None or id(fn) in seen or level > depth:
+            continue
         seen.add(id(fn))
         for cell in getattr(fn, '__closure__', None) or ():
             try:
@@ -77,7 +102,9 @@ def _retries_itself(fn):
                 continue
             if isinstance(value, oslo_db_api.wrap_db_retry):
                 return True
-        fn = getattr(fn, '__wrapped__', None)
+            if isinstance(value, types.FunctionType):
+                todo.append((value, level + 1))
+        todo.append((getattr(fn, '__wrapped__', None), level + 1))
     return False
 
 
@@ -162,6 +189,8 @@ def install(modules, impls=()):
                 if _retries_itself(current) or any(
                         _retries_itself(getattr(impl, name, None))
                         for impl in impls):
+                    if name not in _by_cinder:
+                        _by_cinder.append(name)
                     break
                 original = current
                 _wrapped[name] = wrap(current)
@@ -174,3 +203,13 @@ def install(modules, impls=()):
 
 def wrapped_names():
     return sorted(_wrapped)
+
+
+def retried_by_cinder():
+    """Candidates cinder retries itself (found by install()), sorted."""
+    return sorted(_by_cinder)
+
+
+def patched_names():
+    """Names only a patched cinder retries itself (see PATCHED)."""
+    return sorted(name for name in _by_cinder if name in PATCHED)

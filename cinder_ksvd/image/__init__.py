@@ -19,6 +19,11 @@ looks up get_default_image_service, get_remote_image_service and
 GlanceImageService in cinder.image.glance when it runs.  install() points
 those three names at service (before any service builds a volume API or
 manager); disable() gives the stock ones back when the switch is off.
+
+A cinder built with patches/ has [DEFAULT] image_service_class instead.
+install() finds that option registered on cinder's config and steps aside:
+it patches nothing and makes our ImageService the option's default (a value
+in cinder.conf still wins); disable() puts Glance back as the default.
 """
 
 import importlib
@@ -32,7 +37,12 @@ LOG = logging.getLogger(__name__)
 
 _NAMES = ('GlanceImageService', 'get_default_image_service',
           'get_remote_image_service')
+# The image_service_class values (patches/0001-image-service-class.patch).
+SERVICE_CLASS = 'cinder_ksvd.image.service.ImageService'
+STOCK_CLASS = 'cinder.image.glance.GlanceImageService'
 _stock = {}
+# The config object of a cinder that has image_service_class, once found.
+_patched = {}
 
 
 def _glance():
@@ -42,9 +52,22 @@ def _glance():
     return importlib.import_module('cinder.image.glance')
 
 
+def has_image_service_class(glance):
+    """True when this cinder has [DEFAULT] image_service_class (patched)."""
+    conf = getattr(glance, 'CONF', None)
+    try:
+        return conf is not None and 'image_service_class' in conf
+    except Exception:  # not a ConfigOpts
+        return False
+
+
 def install():
     from cinder_ksvd.image import service
     glance = _glance()
+    if _patched or has_image_service_class(glance):
+        _patched['conf'] = glance.CONF
+        glance.CONF.set_default('image_service_class', SERVICE_CLASS)
+        return
     if not _stock:
         for name in _NAMES:
             _stock[name] = getattr(glance, name)
@@ -56,6 +79,18 @@ def install():
 def configured(conf):
     from cinder_ksvd.image import service
     group = conf.ksvd_image
+    if _patched:
+        chosen = _patched['conf'].image_service_class
+        LOG.info('Image service: this cinder has [DEFAULT] '
+                 'image_service_class (patched cinder, patches/), so the '
+                 'runtime image hook steps aside; image_service_class = %s',
+                 chosen)
+        if chosen != SERVICE_CLASS:
+            LOG.warning('[ksvd] image is on but [DEFAULT] image_service_class '
+                        'is %s: cinder uses that class; set it to %s or '
+                        'remove it to use the KSVD image store',
+                        chosen, SERVICE_CLASS)
+            return
     LOG.info('Image service: KSVD store in %(dir)s; URL images %(url)s',
              {'dir': service.store_dir(conf),
               'url': 'on' if group.url_images else 'off'})
@@ -63,6 +98,9 @@ def configured(conf):
 
 def disable(conf):
     """The switch is off: cinder's own Glance client again."""
+    if _patched:
+        _patched['conf'].set_default('image_service_class', STOCK_CLASS)
+        return
     if not _stock:
         return
     glance = _glance()

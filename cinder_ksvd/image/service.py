@@ -237,6 +237,36 @@ class ImageService(object):
         if reason:
             raise httpstore.HttpImageError('%s: %s' % (url, reason))
 
+    def resolve_image_href(self, context, image_href):
+        """The image id an image reference names.
+
+        An id is used as it is; an http(s) URL is registered as a URL
+        image (when allowed); a Glance-style href ending in an image id
+        names that id.  cinder calls this through get_remote_image_service
+        (ours, or a cinder with [DEFAULT] image_service_class: patches/).
+        """
+        href = str(image_href)
+        if '/' not in href:
+            return href
+        if httpstore.is_url(href) and self._group.url_images:
+            last = href.split('#', 1)[0].rstrip('/').split('/')[-1]
+            if dirstore.is_image_id(last):
+                try:
+                    self._store().get(last)
+                    return dirstore.canonical_id(last)
+                except dirstore.StoreError:
+                    pass
+            try:
+                return self.register_url(context, href)['id']
+            except (httpstore.HttpImageError, dirstore.StoreError) as exc:
+                LOG.warning('Image URL %(url)s cannot be used: %(error)s',
+                            {'url': href, 'error': exc})
+                raise exception.InvalidImageRef(image_href=href)
+        last = href.rstrip('/').split('/')[-1]
+        if dirstore.is_image_id(last):
+            return dirstore.canonical_id(last)
+        raise exception.InvalidImageRef(image_href=href)
+
     def register_url(self, context, url):
         """Record the image at an http(s) URL; return its record.
 
@@ -435,29 +465,10 @@ def get_default_image_service():
 def get_remote_image_service(context, image_href):
     """cinder.image.glance.get_remote_image_service replacement.
 
-    Returns (service, image id).  An id is used as it is; an http(s) URL
-    is registered as a URL image (when allowed); a Glance-style href ending
-    in an image id names that id.
+    Returns (service, image id), the id from resolve_image_href().
     """
     service = ImageService()
     href = str(image_href)
     if '/' not in href:
         return service, href
-    if httpstore.is_url(href) and service._group.url_images:
-        last = href.split('#', 1)[0].rstrip('/').split('/')[-1]
-        if dirstore.is_image_id(last):
-            try:
-                service._store().get(last)
-                return service, dirstore.canonical_id(last)
-            except dirstore.StoreError:
-                pass
-        try:
-            return service, service.register_url(context, href)['id']
-        except (httpstore.HttpImageError, dirstore.StoreError) as exc:
-            LOG.warning('Image URL %(url)s cannot be used: %(error)s',
-                        {'url': href, 'error': exc})
-            raise exception.InvalidImageRef(image_href=href)
-    last = href.rstrip('/').split('/')[-1]
-    if dirstore.is_image_id(last):
-        return service, dirstore.canonical_id(last)
-    raise exception.InvalidImageRef(image_href=href)
+    return service, service.resolve_image_href(context, href)

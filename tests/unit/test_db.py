@@ -20,7 +20,9 @@ from unittest import mock
 
 import fixtures
 from oslo_config import cfg
+from oslo_db import exception as oslo_db_exception
 from tests.unit import base
+from tests.unit import patched_cinder
 
 from cinder_ksvd import db
 from cinder_ksvd.db import connection
@@ -458,3 +460,63 @@ class CinderLayoutTestCase(base.TestCase):
         self.assertIsInstance(api.main_context_manager,
                               enginefacade._TransactionContextManager)
         self.assertEqual([api], readers._modules(readers.API_MODULES))
+
+
+class PatchedCinderTestCase(base.TestCase):
+    """The retry wrappers step aside where a patched cinder retries.
+
+    Private copies of the installed cinder DB API, as released and with
+    patches/ applied, stand in for cinder's module.
+    """
+
+    def setUp(self):
+        super(PatchedCinderTestCase, self).setUp()
+        for state in (retry._policy, retry._wrapped):
+            patcher = mock.patch.dict(state)
+            patcher.start()
+            self.addCleanup(patcher.stop)
+        retry._wrapped.clear()
+        self.useFixture(fixtures.MockPatchObject(retry, '_by_cinder', []))
+
+    def _api(self, patched):
+        relpath = 'cinder/db/api.py'
+        if os.path.exists(os.path.join(patched_cinder.installed_root(),
+                                       'cinder/db/sqlalchemy/api.py')):
+            relpath = 'cinder/db/sqlalchemy/api.py'  # cinder < 29
+        return patched_cinder.load(self, relpath, self.new_conf(), patched)
+
+    def test_steps_aside_on_patched_cinder(self):
+        api = self._api(patched=True)
+        before = dict((n, getattr(api, n)) for n in retry.PATCHED)
+        done = retry.install([api])
+        for name in retry.PATCHED:
+            self.assertNotIn(name, done)
+            self.assertIs(before[name], getattr(api, name))
+        self.assertEqual(sorted(retry.PATCHED), retry.patched_names())
+        # Functions stock cinder already retries are left to it too.
+        self.assertIn('volume_admin_metadata_update',
+                      retry.retried_by_cinder())
+        logger = self.useFixture(fixtures.FakeLogger(
+            name='cinder_ksvd.db', level=std_logging.INFO))
+        db._log_patched()
+        self.assertIn('runtime retry wrappers step aside', logger.output)
+        self.assertIn('volume_update', logger.output)
+
+    def test_patched_function_retries_on_sqlite_errors(self):
+        # cinder's own decorator retries our sqlite error (a DBDeadlock).
+        api = self._api(patched=True)
+        self.assertTrue(issubclass(exc_filters.SqliteTransientError,
+                                   oslo_db_exception.DBDeadlock))
+        self.assertTrue(retry._retries_itself(api.volume_update))
+
+    def test_acts_on_stock_cinder(self):
+        api = self._api(patched=False)
+        done = retry.install([api])
+        for name in retry.PATCHED:
+            self.assertIn(name, done)
+            self.assertTrue(getattr(api, name).ksvd_retry)
+        self.assertEqual([], retry.patched_names())
+        logger = self.useFixture(fixtures.FakeLogger(
+            name='cinder_ksvd.db', level=std_logging.INFO))
+        db._log_patched()
+        self.assertEqual('', logger.output)

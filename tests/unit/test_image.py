@@ -12,9 +12,14 @@
 #    License for the specific language governing permissions and limitations
 #    under the License.
 
+import logging as std_logging
 import os
+from unittest import mock
 
+import fixtures
+from oslo_utils import importutils
 from tests.unit import base
+from tests.unit import patched_cinder
 
 from cinder_ksvd import exception
 from cinder_ksvd import image
@@ -61,3 +66,89 @@ class ImageHookTestCase(base.TestCase):
         self.assertIn('not-mounted is not a directory', str(exc))
         os.mkdir(missing)
         image.preflight(self.conf)
+
+
+class PatchedCinderTestCase(base.TestCase):
+    """The hook steps aside on a cinder with image_service_class.
+
+    Private copies of the installed cinder.image.glance, as released and
+    with patches/ applied, stand in for cinder's module.
+    """
+
+    def setUp(self):
+        super(PatchedCinderTestCase, self).setUp()
+        for state in (image._stock, image._patched):
+            patcher = mock.patch.dict(state, clear=True)
+            patcher.start()
+            self.addCleanup(patcher.stop)
+        self.conf = self.new_conf()
+        opts.register_opts(self.conf)
+        self.conf([], default_config_files=[], default_config_dirs=[])
+
+    def _install(self, patched):
+        cinder_conf = self.new_conf()
+        glance = patched_cinder.load(self, 'cinder/image/glance.py',
+                                     cinder_conf, patched)
+        names = dict((n, getattr(glance, n)) for n in image._NAMES)
+        self.useFixture(fixtures.MockPatchObject(image, '_glance',
+                                                 return_value=glance))
+        image.install()
+        return glance, cinder_conf, names
+
+    def test_steps_aside_on_patched_cinder(self):
+        glance, cinder_conf, names = self._install(patched=True)
+        self.assertTrue(image.has_image_service_class(glance))
+        # Nothing replaced: cinder's own functions read the option ...
+        self.assertEqual(names, dict((n, getattr(glance, n))
+                                     for n in image._NAMES))
+        self.assertEqual(image.SERVICE_CLASS,
+                         cinder_conf.image_service_class)
+        # ... and build our image service from it.
+        self.assertIsInstance(glance.get_default_image_service(),
+                              service.ImageService)
+        ctx = mock.Mock()
+        image_id = '8a6a1de0-7b58-4c3e-9d65-0f6a1c9e4b21'
+        svc, found = glance.get_remote_image_service(
+            ctx, 'images/' + image_id)  # a Glance-style href
+        self.assertIsInstance(svc, service.ImageService)
+        self.assertEqual(image_id, found)
+        logger = self.useFixture(fixtures.FakeLogger(
+            name='cinder_ksvd.image', level=std_logging.INFO))
+        image.configured(self.conf)
+        self.assertIn('runtime image hook steps aside', logger.output)
+        self.assertIn(image.SERVICE_CLASS, logger.output)
+
+    def test_operator_value_wins_on_patched_cinder(self):
+        glance, cinder_conf, names = self._install(patched=True)
+        cinder_conf.set_override('image_service_class', image.STOCK_CLASS)
+        self.assertEqual(image.STOCK_CLASS, cinder_conf.image_service_class)
+        logger = self.useFixture(fixtures.FakeLogger(
+            name='cinder_ksvd.image', level=std_logging.INFO))
+        image.configured(self.conf)
+        self.assertIn('cinder uses that class', logger.output)
+        # cinder builds what the option names (cinder.image.glance's
+        # GlanceImageService; other tests may have hooked that module).
+        self.assertIsInstance(glance.get_default_image_service(),
+                              importutils.import_class(image.STOCK_CLASS))
+
+    def test_disable_on_patched_cinder(self):
+        glance, cinder_conf, names = self._install(patched=True)
+        image.disable(self.conf)
+        self.assertEqual(image.STOCK_CLASS, cinder_conf.image_service_class)
+        # cinder builds what the option names (cinder.image.glance's
+        # GlanceImageService; other tests may have hooked that module).
+        self.assertIsInstance(glance.get_default_image_service(),
+                              importutils.import_class(image.STOCK_CLASS))
+
+    def test_acts_on_stock_cinder(self):
+        glance, cinder_conf, names = self._install(patched=False)
+        self.assertFalse(image.has_image_service_class(glance))
+        self.assertNotIn('image_service_class', cinder_conf)
+        self.assertIs(service.get_default_image_service,
+                      glance.get_default_image_service)
+        self.assertIs(service.get_remote_image_service,
+                      glance.get_remote_image_service)
+        self.assertIs(service.ImageService, glance.GlanceImageService)
+        image.disable(self.conf)
+        self.assertIs(names['get_default_image_service'],
+                      glance.get_default_image_service)

@@ -210,6 +210,33 @@ class RetriesItselfTestCase(base.TestCase):
             pass
         self.assertTrue(retry._retries_itself(reservation_commit))
 
+    def test_detected_below_decorators_without_wraps(self):
+        # cinder 15/16 patched (patches/): handle_db_data_error keeps the
+        # function only in its closure (no functools.wraps).
+        def handle_db_data_error(f):
+            def wrapper(*args, **kwargs):
+                return f(*args, **kwargs)
+            return wrapper
+
+        def require_context(f):
+            @functools.wraps(f)
+            def wrapper(*args, **kwargs):
+                return f(*args, **kwargs)
+            return wrapper
+
+        @handle_db_data_error
+        @require_context
+        @oslo_db_api.wrap_db_retry(max_retries=1, retry_on_deadlock=True)
+        def volume_update(context, volume_id, values):
+            pass
+        self.assertTrue(retry._retries_itself(volume_update))
+
+        @handle_db_data_error
+        @require_context
+        def snapshot_update(context, snapshot_id, values):
+            pass
+        self.assertFalse(retry._retries_itself(snapshot_update))
+
     def test_plain_function(self):
         def volume_update(context):
             pass
