@@ -42,6 +42,7 @@ HOOKS = (
     ('database', 'cinder_ksvd.db'),
     ('compute', 'cinder_ksvd.compute'),
     ('image', 'cinder_ksvd.image'),
+    ('cluster', 'cinder_ksvd.cluster'),
 )
 
 
