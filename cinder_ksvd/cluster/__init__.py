@@ -23,6 +23,7 @@ watches its peers (the [ksvd] cluster hook, see watcher.py) and cleans a
 peer whose heartbeat is older than service_down_time.
 """
 
+import logging as std_logging
 import re
 
 from oslo_log import log as logging
@@ -62,9 +63,12 @@ def check_coordination(conf, timeout=10):
     cinder's coordinator (volume, backup, all) before the stock main().
     """
     from oslo_config import cfg
-    conf.register_opt(cfg.StrOpt('backend_url', secret=True,
-                                 default='file://$state_path'),
-                      group='coordination')
+    try:
+        # Unset means cinder's file:// default: nothing to reach.
+        conf.register_opt(cfg.StrOpt('backend_url', secret=True),
+                          group='coordination')
+    except cfg.DuplicateOptError:  # cinder's own, on the global CONF
+        pass
     try:
         url = conf.coordination.backend_url
     except (cfg.Error, ValueError) as exc:
@@ -81,6 +85,11 @@ def check_coordination(conf, timeout=10):
     from tooz import coordination
     import uuid
     member = ('ksvd-preflight-%s' % uuid.uuid4().hex[:8]).encode('ascii')
+    # stevedore logs "Could not load ..." itself; before logging is set up
+    # that lands on stderr next to our one line.
+    quiet = std_logging.getLogger('stevedore')
+    level = quiet.level
+    quiet.setLevel(std_logging.CRITICAL)
     try:
         coord = coordination.get_coordinator(url, member)
     except Exception as exc:  # stevedore, tooz and driver import errors
@@ -88,6 +97,9 @@ def check_coordination(conf, timeout=10):
             '[coordination] backend_url %s: tooz cannot load a driver for '
             'it (%s: %s): %s' % (shown, type(exc).__name__,
                                  _first_line(exc), hint))
+    finally:
+        quiet.setLevel(level)
+    _probe(url, shown, timeout)
     try:
         coord.start(start_heart=False)
     except Exception as exc:  # ToozConnectionError and driver errors
@@ -100,6 +112,39 @@ def check_coordination(conf, timeout=10):
     except Exception:  # nothing to keep
         LOG.debug('stopping the preflight coordinator failed',
                   exc_info=True)
+
+
+_PORTS = {'redis': 6379, 'etcd3': 2379, 'etcd3+http': 2379,
+          'etcd3+https': 2379, 'etcd': 2379, 'mysql': 3306,
+          'zookeeper': 2181, 'kazoo': 2181, 'memcached': 11211,
+          'postgresql': 5432}
+
+
+def _probe(url, shown, timeout):
+    """A TCP connect first: the drivers' own retries take a minute."""
+    import socket
+    try:
+        from urllib import parse
+    except ImportError:  # Python 2
+        import urlparse as parse
+    try:
+        parsed = parse.urlsplit(url)
+        port = parsed.port or _PORTS.get(parsed.scheme)
+        host = parsed.hostname
+    except ValueError as exc:
+        raise exception.StartupRefused(
+            '[coordination] backend_url %s is not a valid URL (%s)'
+            % (shown, exc))
+    if not host or not port:
+        return
+    try:
+        sock = socket.create_connection((host, port), timeout=timeout)
+    except (socket.error, OSError) as exc:
+        raise exception.StartupRefused(
+            '[coordination] backend_url %s: cannot reach the coordinator at '
+            '%s:%s (%s): start it or fix the URL'
+            % (shown, host, port, getattr(exc, 'strerror', None) or exc))
+    sock.close()
 
 
 def _first_line(exc):

@@ -96,7 +96,7 @@ def start(volume_manager, conf=None):
 
 def dead_peers(ctxt, volume_manager):
     """Services of this manager's cluster that are down and hold work."""
-    from cinder import db
+    from cinder.db import api as db  # cinder.db re-exports it only < 29
     from cinder import objects
     peers = objects.ServiceList.get_all(
         ctxt, {'cluster_name': volume_manager.cluster})
