@@ -182,8 +182,9 @@ def check(argv, service):
             api.preflight(conf)
         except exception.StartupRefused as exc:
             raise ConfigProblem(str(exc))
-    if service in ('volume', 'backup', 'all'):
-        # Not a hook: only these start cinder's tooz coordinator.
+    if (service in ('volume', 'backup', 'all')
+            and hooks.switched_on(conf, 'cluster')):
+        # Only these start cinder's tooz coordinator.
         from cinder_ksvd import cluster
         try:
             cluster.check_coordination(conf)

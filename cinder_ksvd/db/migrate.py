@@ -344,8 +344,8 @@ def _copy_and_verify(source, target, rev, report):
                     'checksum %s, target %d rows checksum %s; run the '
                     'command again' % (name, want[0], want[1], got[0],
                                        got[1]))
-            report('%-32s %8d rows  checksum %s  ok' % (name, want[0],
-                                                       want[1]))
+            report('%-32s %8d rows  checksum %s  ok'
+                   % (name, want[0], want[1]))
             tables.append((name, want[0], want[1]))
     _drop_marker(target)
     return {'revision': rev, 'tables': tables, 'rows': rows}

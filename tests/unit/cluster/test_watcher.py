@@ -70,8 +70,7 @@ class StartTestCase(base.TestCase):
 
     def test_starts_timer(self):
         self.conf.register_opt(
-            cfg.IntOpt('service_down_time',
-                                                 default=60))
+            cfg.IntOpt('service_down_time', default=60))
         manager = FakeManager()
         with mock.patch('oslo_service.loopingcall.'
                         'FixedIntervalLoopingCall') as timer:

@@ -76,8 +76,8 @@ class DbMigrateTestCase(base.TestCase):
 
     def setUp(self):
         super(DbMigrateTestCase, self).setUp()
-        import sqlalchemy as sa
         from cinder.db import migration
+        import sqlalchemy as sa
 
         self.dir = self.make_tempdir()
         self.source = 'sqlite:///%s/cinder.sqlite' % self.dir
