@@ -387,6 +387,6 @@ def list_opts():
         (DATABASE_GROUP, list(database_opts)),
         (COMPUTE_GROUP, list(compute_opts)),
         (IMAGE_GROUP, list(image_opts)),
-        (CLUSTER_GROUP, list(cluster_opts)),
         (AUTH_GROUP, list(auth_opts)),
+        (CLUSTER_GROUP, list(cluster_opts)),
     ]
