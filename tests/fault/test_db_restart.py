@@ -115,6 +115,82 @@ def _user():
     return pwd.getpwuid(os.getuid()).pw_name
 
 
+class _Load(object):
+    """CLIENTS clients creating, waiting, deleting, waiting; counted."""
+
+    def __init__(self, test, endpoint):
+        self.test = test
+        self.endpoint = endpoint
+        self.lock = threading.Lock()
+        self.counts = {'completed': 0, 'failed_with_message': 0,
+                       'failed_without_message': 0, 'ops': 0}
+        self.examples = []
+        self.restart_now = threading.Event()
+
+    def note(self, kind, text=None):
+        with self.lock:
+            self.counts[kind] += 1
+            if text and len(self.examples) < 10:
+                self.examples.append(text)
+
+    def failed(self, what, exc):
+        self.note('failed_with_message' if str(exc).strip()
+                  else 'failed_without_message', '%s: %s' % (what, exc))
+
+    def step(self):
+        with self.lock:
+            self.counts['ops'] += 1
+            if self.counts['ops'] >= RESTART_AFTER:
+                self.restart_now.set()
+
+    @staticmethod
+    def settle(client, vol_id):
+        """The volume's first non-transitional status, 'gone' or 'stuck'."""
+        from cinderclient import exceptions
+        deadline = time.time() + STUCK_AFTER
+        while time.time() < deadline:
+            try:
+                vol = client.volumes.get(vol_id)
+            except exceptions.NotFound:
+                return 'gone'
+            except Exception:  # API/DB down: ask again
+                time.sleep(1)
+                continue
+            if vol.status not in TRANSITIONAL:
+                return vol.status
+            time.sleep(0.5)
+        return 'stuck'
+
+    def worker(self, index):
+        client = self.test.client(self.endpoint)
+        for rnd in range(ROUNDS):
+            try:
+                vol = client.volumes.create(1, name='f-%d-%d' % (index, rnd))
+            except Exception as exc:
+                self.failed('create', exc)
+                self.step()
+                continue
+            self.step()
+            status = self.settle(client, vol.id)
+            if status != 'available':
+                self.note('failed_with_message', 'create %s: %s'
+                          % (vol.id, status))
+                continue
+            try:
+                client.volumes.delete(vol.id)
+            except Exception as exc:
+                self.failed('delete', exc)
+                self.step()
+                continue
+            self.step()
+            status = self.settle(client, vol.id)
+            if status == 'gone':
+                self.note('completed')
+            else:
+                self.note('failed_with_message', 'delete %s: %s'
+                          % (vol.id, status))
+
+
 class DbRestartTest(base.FunctionalTestCase):
 
     def test_mariadb_restart_during_load(self):
@@ -132,80 +208,12 @@ class DbRestartTest(base.FunctionalTestCase):
         cinder = self.client(endpoint)
         self.wait_services_up(cinder)
 
-        lock = threading.Lock()
-        counts = {'completed': 0, 'failed_with_message': 0,
-                  'failed_without_message': 0, 'ops': 0}
-        examples = []
-        created = []
-        restart_now = threading.Event()
-
-        def note(kind, text=None):
-            with lock:
-                counts[kind] += 1
-                if text and len(examples) < 10:
-                    examples.append(text)
-
-        def step():
-            with lock:
-                counts['ops'] += 1
-                if counts['ops'] >= RESTART_AFTER:
-                    restart_now.set()
-
-        def settle(client, vol_id, want_gone):
-            from cinderclient import exceptions
-            deadline = time.time() + STUCK_AFTER
-            while time.time() < deadline:
-                try:
-                    vol = client.volumes.get(vol_id)
-                except exceptions.NotFound:
-                    return 'gone'
-                except Exception:  # API/DB down: ask again
-                    time.sleep(1)
-                    continue
-                if vol.status not in TRANSITIONAL:
-                    return vol.status
-                time.sleep(0.5)
-            return 'stuck'
-
-        def worker(index):
-            client = self.client(endpoint)
-            for rnd in range(ROUNDS):
-                try:
-                    vol = client.volumes.create(1, name='f-%d-%d'
-                                                % (index, rnd))
-                except Exception as exc:
-                    note('failed_with_message' if str(exc).strip()
-                         else 'failed_without_message', 'create: %s' % exc)
-                    step()
-                    continue
-                with lock:
-                    created.append(vol.id)
-                step()
-                status = settle(client, vol.id, False)
-                if status != 'available':
-                    note('failed_with_message', 'create %s: %s'
-                         % (vol.id, status))
-                    continue
-                try:
-                    client.volumes.delete(vol.id)
-                except Exception as exc:
-                    note('failed_with_message' if str(exc).strip()
-                         else 'failed_without_message', 'delete: %s' % exc)
-                    step()
-                    continue
-                step()
-                status = settle(client, vol.id, True)
-                if status == 'gone':
-                    note('completed')
-                else:
-                    note('failed_with_message', 'delete %s: %s'
-                         % (vol.id, status))
-
-        threads = [threading.Thread(target=worker, args=(i,))
+        load = _Load(self, endpoint)
+        threads = [threading.Thread(target=load.worker, args=(i,))
                    for i in range(CLIENTS)]
         for thread in threads:
             thread.start()
-        self.assertTrue(restart_now.wait(300), 'load did not start')
+        self.assertTrue(load.restart_now.wait(300), 'load did not start')
         db.stop()
         time.sleep(DOWN_SECONDS)
         db.start()
@@ -224,19 +232,20 @@ class DbRestartTest(base.FunctionalTestCase):
         figures = ('%d create/delete pairs planned; completed %d, failed '
                    'with a message %d, failed without a message %d, stuck '
                    '%d; MariaDB down %ds after %d operations; examples: %s'
-                   % (CLIENTS * ROUNDS, counts['completed'],
-                      counts['failed_with_message'],
-                      counts['failed_without_message'], len(stuck),
-                      DOWN_SECONDS, RESTART_AFTER, examples))
+                   % (CLIENTS * ROUNDS, load.counts['completed'],
+                      load.counts['failed_with_message'],
+                      load.counts['failed_without_message'], len(stuck),
+                      DOWN_SECONDS, RESTART_AFTER, load.examples))
         self.addDetail('fault-figures', content.text_content(figures))
         os.makedirs(base.LOG_DIR, exist_ok=True)
         with open(os.path.join(base.LOG_DIR, 'fault-figures.txt'),
                   'a') as handle:
             handle.write(figures + '\n')
         self.assertEqual([], ['%s %s' % (v.id, v.status) for v in stuck])
-        self.assertEqual(0, counts['failed_without_message'])
-        self.assertEqual(CLIENTS * ROUNDS,
-                         counts['completed'] + counts['failed_with_message']
+        self.assertEqual(0, load.counts['failed_without_message'])
+        counts = load.counts
+        self.assertEqual(CLIENTS * ROUNDS, counts['completed']
+                         + counts['failed_with_message']
                          + counts['failed_without_message'])
         # The services reconnected: a new volume works end to end.
         vol = cinder.volumes.create(1, name='after-restart')
