@@ -43,6 +43,7 @@ HOOKS = (
     ('compute', 'cinder_ksvd.compute'),
     ('image', 'cinder_ksvd.image'),
     ('compat', 'cinder_ksvd.compat'),
+    ('cluster', 'cinder_ksvd.cluster'),
 )
 
 

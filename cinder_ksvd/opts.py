@@ -71,6 +71,14 @@ hook_opts = [
                      'and get known-driver fixups; cinder names that moved '
                      'between releases are added where missing. Switch off '
                      'to load drivers as stock cinder does.'),
+    cfg.BoolOpt('cluster',
+                default=True,
+                help='In a clustered cinder-volume ([DEFAULT] cluster set), '
+                     'clean the unfinished work of members that died (see '
+                     '[ksvd_cluster]), and in volume and backup services '
+                     'refuse to start when [coordination] backend_url '
+                     'cannot be reached. Switch off to leave dead members '
+                     'to the workers cleanup API.'),
 ]
 
 DATABASE_GROUP = 'ksvd_database'
@@ -268,6 +276,26 @@ compute_opts = [
 ]
 
 
+CLUSTER_GROUP = 'ksvd_cluster'
+
+# Read by cinder_ksvd.cluster (the [ksvd] cluster hook).
+cluster_opts = [
+    cfg.IntOpt('cleanup_interval',
+               default=30,
+               min=0,
+               help='Seconds between two checks, in each clustered '
+                    'cinder-volume, for members of its cluster whose '
+                    'heartbeat is older than service_down_time and that '
+                    'left operations unfinished; their volumes and '
+                    'snapshots in creating go to error (with a user '
+                    'message), those in deleting are deleted by a survivor. '
+                    'Nothing stays in a transitional state longer than '
+                    'service_down_time + cleanup_interval after its member '
+                    'died. 0 turns the check off (then call the workers '
+                    'cleanup API).'),
+]
+
+
 IMAGE_GROUP = 'ksvd_image'
 
 # Read by cinder_ksvd.image (the [ksvd] image hook).
@@ -445,4 +473,5 @@ def list_opts():
         (IMAGE_GROUP, list(image_opts)),
         (AUTH_GROUP, list(auth_opts)),
         (COMPAT_GROUP, list(compat_opts)),
+        (CLUSTER_GROUP, list(cluster_opts)),
     ]

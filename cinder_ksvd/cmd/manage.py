@@ -17,7 +17,9 @@
 Runs ``db sync`` and the other cinder-manage commands against the
 ksvd-cinder config layering, with the hooks installed (DDL runs through the
 same database layer as the services).  Adds ``db check``, which reports
-where the sqlite file lives and whether that placement is safe, and
+where the sqlite file lives and whether that placement is safe, ``db
+migrate --to URL``, which copies the database into an empty MariaDB one,
+and
 ``token create|list|revoke``, which manage the API tokens of [ksvd_auth]
 token_file (the API re-reads the file, no restart), and ``driver check``,
 which loads a volume driver through the compat shims and reports what it
@@ -91,6 +93,54 @@ def db_check(argv):
         print('%-26s %s' % ('problem:', problem))
     integrity_ok = result.get('integrity', 'ok') == 'ok'
     return 0 if result['safe'] and integrity_ok else 1
+
+
+def _say(line):
+    sys.stdout.write(line + '\n')
+    sys.stdout.flush()
+
+
+def db_migrate(argv):
+    """Copy the configured database into --to URL; exit status."""
+    from oslo_config import cfg
+
+    from cinder_ksvd.cmd import preflight
+    from cinder_ksvd.db import migrate
+
+    parser = argparse.ArgumentParser(
+        prog=PROG + ' db migrate',
+        description='Copy the cinder database of [database] connection '
+                    '(sqlite) into an empty MariaDB/MySQL database at the '
+                    'same schema revision, then verify row counts and '
+                    'checksums. Stop every service first.')
+    parser.add_argument('--to', required=True, metavar='URL',
+                        help='target, e.g. mysql+pymysql://cinder:PASS@'
+                             'db-host/cinder?charset=utf8mb4')
+    index = argv.index('migrate')
+    config = [a for a in argv[:index] if a != 'db']
+    args = parser.parse_args(argv[index + 1:])
+    try:
+        conf = _load_conf(config)
+        conf.register_opt(cfg.IntOpt('service_down_time', default=60))
+        url = conf.database.connection
+        down_time = conf.service_down_time
+    except preflight.ConfigProblem as exc:
+        return common.fail(PROG, str(exc))
+    if not url:
+        return common.fail(PROG, '[database] connection is not set')
+    print('source: %s' % migrate.shown(url))
+    print('target: %s' % migrate.shown(args.to))
+    try:
+        result = migrate.migrate(url, args.to, service_down_time=down_time,
+                                 report=_say)
+    except migrate.MigrateError as exc:
+        sys.stderr.write('%s: error: db migrate: %s\n' % (PROG, exc))
+        return 1
+    print('migrated %d tables, %d rows at revision %s; now set [database] '
+          'connection = %s on every node and start the services'
+          % (len(result['tables']), result['rows'], result['revision'],
+             migrate.shown(args.to)))
+    return 0
 
 
 class _OperatorContext(object):
@@ -366,6 +416,9 @@ def main():
     if _positionals(argv)[:1] == ['driver']:
         common.quiet_imports()
         sys.exit(driver_command(argv))
+    if _positionals(argv)[:2] == ['db', 'migrate']:
+        common.quiet_imports()
+        sys.exit(db_migrate(argv))
     if _positionals(argv)[:1] == ['image']:
         common.quiet_imports()
         sys.exit(image_command(argv))

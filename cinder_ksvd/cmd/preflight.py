@@ -182,6 +182,14 @@ def check(argv, service):
             api.preflight(conf)
         except exception.StartupRefused as exc:
             raise ConfigProblem(str(exc))
+    if (service in ('volume', 'backup', 'all')
+            and hooks.switched_on(conf, 'cluster')):
+        # Only these start cinder's tooz coordinator.
+        from cinder_ksvd import cluster
+        try:
+            cluster.check_coordination(conf)
+        except exception.StartupRefused as exc:
+            raise ConfigProblem(str(exc))
     if service == 'volume' and not check_backends(conf):
         raise ConfigProblem('[DEFAULT] enabled_backends is empty: list at '
                             'least one backend and give each a section '

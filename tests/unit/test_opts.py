@@ -25,13 +25,15 @@ class ListOptsTestCase(base.TestCase):
         groups = [group for group, _opts in opts.list_opts()]
         self.assertEqual([opts.KSVD_GROUP, opts.DATABASE_GROUP,
                           opts.COMPUTE_GROUP, opts.IMAGE_GROUP,
-                          opts.AUTH_GROUP, opts.COMPAT_GROUP], groups)
+                          opts.AUTH_GROUP, opts.COMPAT_GROUP,
+                          opts.CLUSTER_GROUP], groups)
         self.assertEqual('ksvd', opts.KSVD_GROUP)
         self.assertEqual('ksvd_database', opts.DATABASE_GROUP)
         self.assertEqual('ksvd_compute', opts.COMPUTE_GROUP)
         self.assertEqual('ksvd_image', opts.IMAGE_GROUP)
         self.assertEqual('ksvd_auth', opts.AUTH_GROUP)
         self.assertEqual('ksvd_compat', opts.COMPAT_GROUP)
+        self.assertEqual('ksvd_cluster', opts.CLUSTER_GROUP)
 
     def test_every_option_has_help(self):
         for group, options in opts.list_opts():

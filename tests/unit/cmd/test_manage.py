@@ -71,6 +71,86 @@ class MainTestCase(base.TestCase):
             check='manage')
 
 
+class DbMigrateTestCase(base.TestCase):
+    """db migrate with cinder's real migrations, sqlite to sqlite."""
+
+    def setUp(self):
+        super(DbMigrateTestCase, self).setUp()
+        from cinder.db import migration
+        import sqlalchemy as sa
+
+        self.dir = self.make_tempdir()
+        self.source = 'sqlite:///%s/cinder.sqlite' % self.dir
+        engine = sa.create_engine(self.source)
+        self.addCleanup(engine.dispose)
+        migration.db_sync(engine=engine)
+        with engine.begin() as conn:
+            conn.exec_driver_sql(
+                "INSERT INTO volume_types (id, name, is_public, deleted, "
+                "created_at) VALUES ('t1', 'gold', 1, 0, "
+                "'2026-01-02 03:04:05.123456')")
+            conn.exec_driver_sql(
+                "INSERT INTO services (host, `binary`, topic, "
+                "report_count, disabled, deleted, created_at, updated_at) "
+                "VALUES ('n1', 'cinder-volume', 'cinder-volume', 5, 0, 0, "
+                "'2026-01-02 03:04:05', '2026-01-02 03:04:05')")
+        self.conf = self.write_file(
+            self.dir, 'cinder.conf',
+            '[DEFAULT]\nservice_down_time = 30\n'
+            '[database]\nconnection = %s\n' % self.source)
+        self.target = 'sqlite:///%s/target.sqlite' % self.dir
+
+    def migrate(self):
+        out, err = io.StringIO(), io.StringIO()
+        with mock.patch.object(sys, 'stdout', out), \
+                mock.patch.object(sys, 'stderr', err):
+            rc = manage.db_migrate(['--config-file', self.conf, 'db',
+                                    'migrate', '--to', self.target])
+        return rc, out.getvalue(), err.getvalue()
+
+    def test_migrate_then_refuse(self):
+        rc, out, err = self.migrate()
+        self.assertEqual(0, rc, err)
+        self.assertRegex(out, r'(?m)^volume_types +2 rows .* ok$')
+        self.assertRegex(out, r'(?m)^services +1 rows .* ok$')
+        self.assertRegex(out, r'migrated \d+ tables, \d+ rows at revision '
+                         r'[0-9a-f]{12}; now set \[database\] connection')
+        import sqlite3
+        conn = sqlite3.connect('%s/target.sqlite' % self.dir)
+        self.addCleanup(conn.close)
+        self.assertEqual([('gold',), ('__DEFAULT__',)], sorted(conn.execute(
+            'SELECT name FROM volume_types').fetchall(), reverse=True))
+        rc, out, err = self.migrate()
+        self.assertEqual(1, rc)
+        self.assertEqual(1, len(err.splitlines()))
+        self.assertIn('ksvd-cinder-manage: error: db migrate: target '
+                      'database sqlite:///', err)
+        self.assertIn('is not empty', err)
+
+    def test_running_service_refused(self):
+        import sqlite3
+        conn = sqlite3.connect('%s/cinder.sqlite' % self.dir)
+        with conn:
+            conn.execute("UPDATE services SET updated_at = "
+                         "datetime('now', '-10 seconds')")
+        conn.close()
+        rc, out, err = self.migrate()
+        self.assertEqual(1, rc)
+        self.assertIn('still running (e.g. cinder-volume on n1, heartbeat',
+                      err)
+        self.assertIn('service_down_time 30s', err)
+        self.assertFalse(os.path.exists('%s/target.sqlite' % self.dir))
+
+    def test_dispatched(self):
+        with mock.patch.object(manage, 'db_migrate',
+                               return_value=0) as db_migrate, \
+                mock.patch.object(sys, 'argv', ['ksvd-cinder-manage', 'db',
+                                                'migrate', '--to', 'x']):
+            exc = self.assertRaises(SystemExit, manage.main)
+        self.assertEqual(0, exc.code)
+        db_migrate.assert_called_once_with(['db', 'migrate', '--to', 'x'])
+
+
 class PositionalsTestCase(base.TestCase):
 
     def test_skips_option_values(self):

@@ -293,3 +293,32 @@ class BackendsTestCase(PreflightTestCase):
         path = self.config(self.good_text(backends=''))
         conf = preflight.check(['--config-file', path], 'all')
         self.assertEqual([], conf.enabled_backends)
+
+
+class CoordinationTestCase(PreflightTestCase):
+    """[coordination] backend_url is checked where cinder starts tooz."""
+
+    def text(self, url, extra=''):
+        return (self.good_text() + '[coordination]\nbackend_url = %s\n'
+                % url + extra)
+
+    def test_volume_and_backup_refuse_garbage(self):
+        path = self.config(self.text('not a url'))
+        for service in ('volume', 'backup', 'all'):
+            self.assertProblem(['--config-file', path], service,
+                               '[coordination] backend_url not a url is '
+                               'not a URL')
+
+    def test_api_and_scheduler_do_not_check(self):
+        path = self.config(self.text('not a url'))
+        for service in ('api', 'scheduler'):
+            preflight.check(['--config-file', path], service)
+
+    def test_file_default_passes(self):
+        path = self.config(self.text('file://%s' % self.dir))
+        preflight.check(['--config-file', path], 'volume')
+
+    def test_switched_off(self):
+        path = self.config(self.text('not a url',
+                                     '[ksvd]\ncluster = false\n'))
+        preflight.check(['--config-file', path], 'volume')
