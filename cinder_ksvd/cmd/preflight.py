@@ -145,6 +145,12 @@ def check_backends(conf):
     """Each enabled backend has a section whose volume_driver imports."""
     backends = [b for b in _value(conf, 'enabled_backends') if b]
     sections = set(conf.list_all_sections())
+    if backends:
+        # Drivers of older cinder (21.x, Zed: the NFS driver) use
+        # cinder.objects.Volume at import time; cinder-volume registers
+        # the objects itself, but only after this check.
+        from cinder import objects
+        objects.register_all()
     default_driver = _value(conf, 'volume_driver', 'backend_defaults')
     for backend in backends:
         if backend not in sections:

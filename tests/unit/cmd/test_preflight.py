@@ -289,6 +289,17 @@ class BackendsTestCase(PreflightTestCase):
             preflight.check(['--config-file', path], 'volume')
         imp.assert_called_once_with(preflight.DEFAULT_VOLUME_DRIVER)
 
+    def test_objects_registered_before_driver_import(self):
+        # cinder 21's NFS driver needs cinder.objects.Volume when imported.
+        path = self.config(self.good_text())
+        calls = []
+        with mock.patch('cinder.objects.register_all',
+                        side_effect=lambda: calls.append('register')), \
+                mock.patch('oslo_utils.importutils.import_class',
+                           side_effect=lambda name: calls.append(name)):
+            preflight.check(['--config-file', path], 'volume')
+        self.assertEqual(['register', FAKE_DRIVER], calls)
+
     def test_all_allows_no_backend(self):
         path = self.config(self.good_text(backends=''))
         conf = preflight.check(['--config-file', path], 'all')
