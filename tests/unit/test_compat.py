@@ -24,7 +24,10 @@ from cinder_ksvd import hooks
 class CompatHookTestCase(fakes.CompatTestCase):
 
     def test_is_a_hook_after_the_others(self):
-        self.assertEqual(('compat', 'cinder_ksvd.compat'), hooks.HOOKS[-1])
+        names = [name for name, _path in hooks.HOOKS]
+        self.assertIn(('compat', 'cinder_ksvd.compat'), hooks.HOOKS)
+        for earlier in ('config_defaults', 'database', 'compute', 'image'):
+            self.assertLess(names.index(earlier), names.index('compat'))
         self.assertIs(True, self.conf.ksvd.compat)
 
     def test_install_reads_no_config(self):
