@@ -158,6 +158,19 @@ database_opts = [
     cfg.FloatOpt('retry_max_interval',
                  default=2.0, min=0,
                  help='Longest wait in seconds between two retries.'),
+    cfg.IntOpt('reconnect_wait',
+               default=30, min=0,
+               help='Seconds a service waits, with backoff, for a MariaDB/'
+                    'MySQL or PostgreSQL server that refuses new '
+                    'connections (restart, failover) before the call that '
+                    'needed the connection fails; an API request waits as '
+                    'long at most. Within the same time a cinder DB API '
+                    'call whose connection broke before it sent any COMMIT '
+                    '(rolled back by the server) is repeated, up to 3 '
+                    'times; after a COMMIT the error goes to the caller. '
+                    'Wrong credentials or an unknown database fail at '
+                    'once. 0 turns both off, as in stock cinder. Opening '
+                    'connections is not retried for sqlite.'),
     cfg.BoolOpt('allow_unsafe_placement',
                 default=False,
                 help='Start even when the sqlite file is on a network '

@@ -103,6 +103,11 @@ class LocalHost(object):
         brick = self._connector(connection_info)
         brick.disconnect_volume(properties(connection_info), device_info)
 
+    def extend(self, connection_info):
+        """Rescan an attached volume that grew; returns its size (bytes)."""
+        brick = self._connector(connection_info)
+        return brick.extend_volume(properties(connection_info))
+
 
 def properties(connection_info):
     """os-brick's connection properties from cinder's connection info.

@@ -32,6 +32,7 @@ from cliff import commandmanager
 
 from cinder_ksvd.client import attach
 from cinder_ksvd.client import common
+from cinder_ksvd.client import events
 from cinder_ksvd.client import volume_types
 from cinder_ksvd.client import volumes
 
@@ -52,6 +53,7 @@ COMMANDS = (
     ('volume connection', volumes.VolumeConnection),
     ('attach', attach.Attach),
     ('detach', attach.Detach),
+    ('events listen', events.Listen),
 )
 
 

@@ -20,7 +20,9 @@ cinder does not retry, a wrapper on cinder's db configure().
 configured(conf): read [ksvd_database], resolve journal_mode "auto" by the
 file's filesystem, give reader transactions their own engine.
 preflight(conf): refuse to start on an unsafe or corrupt sqlite file.
-Everything steps aside for other databases and when the switch is off.
+Everything but reconnect (waiting for a restarting MariaDB/PostgreSQL
+server, reconnect.py) steps aside for other databases, and all of it when
+the switch is off.
 """
 
 import importlib
@@ -32,6 +34,7 @@ from cinder_ksvd.db import connection
 from cinder_ksvd.db import exc_filters
 from cinder_ksvd.db import placement
 from cinder_ksvd.db import readers
+from cinder_ksvd.db import reconnect
 from cinder_ksvd.db import retry
 from cinder_ksvd.db import writelock
 from cinder_ksvd import exception
@@ -61,10 +64,13 @@ def install():
     exc_filters.install()
     connection.install()
     readers.install()
+    reconnect.install()
     # cinder 29: cinder.db.api is the implementation.  Before: it forwards
     # to cinder.db.sqlalchemy.api (IMPL), where cinder's retries sit.
     retry.install(_modules(('cinder.db.api', 'cinder.db')),
                   impls=_modules(('cinder.db.sqlalchemy.api',)))
+    # Outermost: repeats a call whose connection broke before any COMMIT.
+    reconnect.install_api(_modules(('cinder.db.api', 'cinder.db')))
 
 
 def _placement(conf):
@@ -119,6 +125,7 @@ def configured(conf):
     connection.configure(conf, True, journal)
     locked = _write_lock(conf, journal)
     retry.configure(conf, True)
+    reconnect.configure(conf.ksvd_database.reconnect_wait)
     separate = readers.configure(conf, True)
     url = conf.database.connection or ''
     if url.startswith('sqlite'):
@@ -136,12 +143,17 @@ def configured(conf):
                   'begin': begin,
                   'lock': 'on' if locked else 'off',
                   'names': ', '.join(retry.wrapped_names()) or 'none'})
+    elif url:
+        LOG.info('Database connections wait up to %d s for a server that '
+                 'refuses them ([ksvd_database] reconnect_wait)',
+                 conf.ksvd_database.reconnect_wait)
 
 
 def disable(conf):
     """The switch is off: every part calls straight through."""
     exc_filters.set_enabled(False)
     connection.configure(conf, False)
+    reconnect.configure(0)
     writelock.configure([])
     retry.configure(conf, False)
     readers.configure(conf, False)

@@ -61,6 +61,15 @@ def _port_open(host, port, timeout=2.0):
     return True
 
 
+def free_port():
+    """A loopback TCP port nobody listens on right now."""
+    sock = socket.socket()
+    sock.bind(('127.0.0.1', 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    return port
+
+
 class RabbitVhost(fixtures.Fixture):
     """A fresh vhost on the local RabbitMQ, deleted afterwards."""
 

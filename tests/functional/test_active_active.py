@@ -29,7 +29,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import threading
@@ -70,14 +69,6 @@ class SlowHADriver(fake_driver.FakeHAReplicatedLoggingVolumeDriver):
 '''
 
 
-def _free_port():
-    sock = socket.socket()
-    sock.bind(('127.0.0.1', 0))
-    port = sock.getsockname()[1]
-    sock.close()
-    return port
-
-
 class Redis(fixtures.Fixture):
     """The machine's Redis (tooz keys of cinder locks are per resource)."""
 
@@ -101,7 +92,7 @@ class Etcd(fixtures.Fixture):
                                        'installs it)')
         data = tempfile.mkdtemp(prefix='ksvd-etcd-')
         self.addCleanup(shutil.rmtree, data, True)
-        client, peer = _free_port(), _free_port()
+        client, peer = services.free_port(), services.free_port()
         log = open(os.path.join(data, 'etcd.log'), 'wb')
         self.addCleanup(log.close)
         proc = subprocess.Popen(
@@ -309,7 +300,7 @@ class ActiveActiveTest(base.FunctionalTestCase):
              'coordination': {'backend_url': 'x'}})
         cases = [('not a url', 'is not a URL'),
                  ('nosuch://127.0.0.1:1', 'tooz cannot load a driver'),
-                 ('redis://:pw@127.0.0.1:%d' % _free_port(),
+                 ('redis://:pw@127.0.0.1:%d' % services.free_port(),
                   'cannot reach the coordinator at 127.0.0.1')]
         for url, expect in cases:
             with open(conf) as handle:
