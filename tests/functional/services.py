@@ -29,6 +29,7 @@ import time
 import uuid
 
 import fixtures
+from tests.ports import free_port  # noqa: F401  (services.free_port)
 
 BIN_DIR = os.path.dirname(os.path.abspath(sys.executable))
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(
@@ -59,15 +60,6 @@ def _port_open(host, port, timeout=2.0):
         return False
     sock.close()
     return True
-
-
-def free_port():
-    """A loopback TCP port nobody listens on right now."""
-    sock = socket.socket()
-    sock.bind(('127.0.0.1', 0))
-    port = sock.getsockname()[1]
-    sock.close()
-    return port
 
 
 class RabbitVhost(fixtures.Fixture):

@@ -16,18 +16,11 @@ import socket
 from unittest import mock
 
 from oslo_config import cfg
+from tests import ports
 from tests.unit import base
 
 from cinder_ksvd import cluster
 from cinder_ksvd import exception
-
-
-def closed_port():
-    sock = socket.socket()
-    sock.bind(('127.0.0.1', 0))
-    port = sock.getsockname()[1]
-    sock.close()
-    return port
 
 
 class MaskedTestCase(base.TestCase):
@@ -70,7 +63,7 @@ class CheckCoordinationTestCase(base.TestCase):
                       self.refused('nosuch://127.0.0.1:1'))
 
     def test_unreachable_redis_is_quick_and_masked(self):
-        port = closed_port()
+        port = ports.free_port()
         msg = self.refused('redis://:secret@127.0.0.1:%d' % port)
         self.assertIn('cannot reach the coordinator at 127.0.0.1:%d' % port,
                       msg)

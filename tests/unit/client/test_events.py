@@ -15,12 +15,12 @@
 import http.client
 import json
 import os
-import socket
 import tempfile
 import threading
 from unittest import mock
 import uuid
 
+from tests import ports
 from tests.unit.client import fakes
 
 from cinder_ksvd.client import attach
@@ -30,14 +30,6 @@ from cinder_ksvd.compute import events as compute_events
 SECRET = b'0123456789abcdef'
 CONNECTOR = {'host': 'kvm-7', 'ip': '127.0.0.1', 'initiator': 'iqn.x',
              'platform': 'x86_64', 'os_type': 'linux', 'multipath': False}
-
-
-def free_port():
-    sock = socket.socket()
-    sock.bind(('127.0.0.1', 0))
-    port = sock.getsockname()[1]
-    sock.close()
-    return port
 
 
 class EventsListenTest(fakes.ShellTestCase):
@@ -67,7 +59,7 @@ class EventsListenTest(fakes.ShellTestCase):
         os.write(handle, SECRET + b'\n')
         os.close(handle)
         self.addCleanup(os.unlink, self.secret_file)
-        self.port = free_port()
+        self.port = ports.free_port()
 
     def _event(self, kind='volume.extended', volume_id=None):
         event = {'schema_version': '1.0', 'event_id': str(uuid.uuid4()),

@@ -12,22 +12,14 @@
 #    License for the specific language governing permissions and limitations
 #    under the License.
 
-import socket
 from unittest import mock
 
 import pymysql
 import sqlalchemy as sa
+from tests import ports
 from tests.unit import base
 
 from cinder_ksvd.db import reconnect
-
-
-def _closed_port():
-    sock = socket.socket()
-    sock.bind(('127.0.0.1', 0))
-    port = sock.getsockname()[1]
-    sock.close()
-    return port
 
 
 class ReconnectTest(base.TestCase):
@@ -85,7 +77,7 @@ class ReconnectTest(base.TestCase):
 
     def test_gives_up_after_reconnect_wait(self):
         reconnect.configure(2)
-        port = _closed_port()
+        port = ports.free_port()
         engine = self._engine('mysql+pymysql://u:p@127.0.0.1:%d/db' % port)
         clock = [1000.0]
 
@@ -107,7 +99,7 @@ class ReconnectTest(base.TestCase):
     def test_zero_wait_is_stock_behaviour(self):
         reconnect.configure(0)
         engine = self._engine('mysql+pymysql://u:p@127.0.0.1:%d/db'
-                              % _closed_port())
+                              % ports.free_port())
         self.assertRaises(sa.exc.OperationalError, engine.connect)
         self.assertEqual([], self.sleeps)
 
