@@ -41,6 +41,24 @@ ATTACH_COLUMNS = ('volume_id', 'attachment_id', 'host', 'driver_volume_type',
 DETACH_COLUMNS = ATTACH_COLUMNS[:-1]
 
 
+def _start_forked(context, method):
+    """Start a privsep CONTEXT as a forked child of this process.
+
+    oslo.privsep's forked daemon calls os._exit() only when its loop
+    returns; when the loop raises (seen: a broken pipe while it logs
+    "Socket closed" after this process was terminated), the child unwinds
+    through a copy of this process's stack and goes on running the
+    caller's code as root (e.g. the HTTP server of "events listen"). End
+    it here instead.
+    """
+    parent = os.getpid()
+    try:
+        context.start(method)
+    finally:
+        if os.getpid() != parent:
+            os._exit(1)
+
+
 class LocalHost(object):
     """os-brick on this host: connector properties, connect, disconnect."""
 
@@ -70,7 +88,7 @@ class LocalHost(object):
             for name in ('default', 'brick_privsep_hide_output'):
                 context = getattr(privileged, name, None)
                 if context is not None and context.channel is None:
-                    context.start(priv_context.Method.FORK)
+                    _start_forked(context, priv_context.Method.FORK)
         else:
             priv_context.init(root_helper=shlex.split(self.root_helper))
         LocalHost._privsep_ready = True

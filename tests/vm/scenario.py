@@ -337,22 +337,30 @@ def s_extend():
     c.volumes.extend(state['main'], 2)
     wait('the volume to be 2 GiB in cinder',
          lambda: c.volumes.get(state['main']).size == 2, 300)
+    # The receiver prints its report after os-brick's rescan returned: the
+    # device may show the new size a little before the report is written.
+    rescans = wait('the receiver to report the volume.extended rescan',
+                   lambda: _rescans(state['main']), 300, 2)
     size = wait('the device to show 2 GiB',
-                lambda: block_size(path) == 2 * GiB, 300, 2)
-    state['listener_out'].flush()
-    with open(EVENTS_LOG) as handle:
-        events = [json.loads(line) for line in handle
-                  if line.startswith('{')]
-    rescans = [e for e in events if e.get('type') == 'volume.extended'
-               and e.get('result') == 'rescanned'
-               and e.get('volume_id') == state['main']]
-    if not rescans:
-        raise RuntimeError('no volume.extended event was handled: %s'
-                           % events)
+                lambda: block_size(path) == 2 * GiB, 60, 2)
     if read_at(path, 0, PATTERN_LEN) != pattern('main'):
         raise RuntimeError('pattern differs after the extend')
     return '%s: %d -> %d bytes after event %s' % (
         path, before, size and block_size(path), rescans[0]['event_id'])
+
+
+def _rescans(volume_id):
+    events = []
+    with open(EVENTS_LOG) as handle:
+        for line in handle:
+            try:
+                events.append(json.loads(line))
+            except ValueError:
+                pass  # a traceback line, or a report half written
+    events = [e for e in events if isinstance(e, dict)]
+    return [e for e in events if e.get('type') == 'volume.extended'
+            and e.get('result') == 'rescanned'
+            and e.get('volume_id') == volume_id]
 
 
 @step('snapshot-and-clone')

@@ -122,3 +122,29 @@ class AttachTest(fakes.ShellTestCase):
             {'driver_volume_type': 'iscsi', 'data': {'a': 1}}))
         flat = {'driver_volume_type': 'nfs', 'export': 'e'}
         self.assertIs(flat, attach.properties(flat))
+
+
+class StartForkedTest(fakes.ShellTestCase):
+    """The forked privsep daemon never runs the caller's code."""
+
+    def test_parent_returns(self):
+        context = mock.Mock()
+        with mock.patch.object(attach.os, '_exit') as exit_:
+            attach._start_forked(context, 'fork')
+        context.start.assert_called_once_with('fork')
+        exit_.assert_not_called()
+
+    def test_escaped_child_exits(self):
+        context = mock.Mock()
+        pids = iter([100, 101])  # before start(); in the child after it
+
+        def start(method):
+            raise BrokenPipeError('daemon loop failed')
+        context.start.side_effect = start
+        with mock.patch.object(attach.os, 'getpid',
+                               side_effect=lambda: next(pids)), \
+                mock.patch.object(attach.os, '_exit',
+                                  side_effect=SystemExit(1)) as exit_:
+            self.assertRaises(SystemExit, attach._start_forked, context,
+                              'fork')
+        exit_.assert_called_once_with(1)
