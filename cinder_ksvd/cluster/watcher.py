@@ -25,10 +25,23 @@ and still hold worker rows, and runs cinder's own do_cleanup for them:
 is deleted again by the survivor.  Several survivors may run it at once:
 cinder claims each row for one cleaner.
 
+A member can also die holding requests it has received but not started:
+oslo.messaging acknowledges an RPC message to the broker before it
+dispatches it, and cinder-volume claims the worker row only when its
+manager method starts.  Such a row still names the scheduler (creates)
+or nobody (deletes, snapshots); no one will ever carry the request out.
+While a member of the cluster is down, the watcher also cleans the rows
+of this cluster's volumes and snapshots that no cinder-volume has
+claimed since before that member's last heartbeat (+ report_interval):
+a live member claims a request within moments of receiving it, and a
+request the broker still held was handed to a survivor when the dead
+member's connection closed.
+
 So no operation of a dead member stays in a transitional state longer
 than service_down_time + cleanup_interval (+ the cleanup itself).
 """
 
+import datetime
 import functools
 
 from oslo_config import cfg
@@ -94,16 +107,22 @@ def start(volume_manager, conf=None):
     return timer
 
 
-def dead_peers(ctxt, volume_manager):
-    """Services of this manager's cluster that are down and hold work."""
-    from cinder.db import api as db  # cinder.db re-exports it only < 29
+def down_peers(ctxt, volume_manager):
+    """The other services of this manager's cluster that are down."""
     from cinder import objects
     peers = objects.ServiceList.get_all(
         ctxt, {'cluster_name': volume_manager.cluster})
+    return [peer for peer in peers
+            if peer.id != volume_manager.service_id and not peer.is_up]
+
+
+def dead_peers(ctxt, volume_manager, down=None):
+    """Services of this manager's cluster that are down and hold work."""
+    from cinder.db import api as db  # cinder.db re-exports it only < 29
+    if down is None:
+        down = down_peers(ctxt, volume_manager)
     found = []
-    for peer in peers:
-        if peer.id == volume_manager.service_id or peer.is_up:
-            continue
+    for peer in down:
         workers = db.worker_get_all(ctxt, service_id=peer.id)
         if workers:
             found.append((peer, workers))
@@ -113,20 +132,23 @@ def dead_peers(ctxt, volume_manager):
 def check_peers(volume_manager, conf=None):
     """One round: clean each dead peer's work; never raises."""
     try:
-        return _check_peers(volume_manager)
+        return _check_peers(volume_manager, conf or cfg.CONF)
     except Exception:  # the loop must survive a DB hiccup
         LOG.exception('Cluster %s: dead-peer check failed; retrying in '
                       'the next round', volume_manager.cluster)
         return 0
 
 
-def _check_peers(volume_manager):
+def _check_peers(volume_manager, conf):
     from cinder import context
     from cinder import objects
     from oslo_utils import timeutils
     ctxt = context.get_admin_context()
+    down = down_peers(ctxt, volume_manager)
+    if not down:
+        return 0
     cleaned = 0
-    for peer, workers in dead_peers(ctxt, volume_manager):
+    for peer, workers in dead_peers(ctxt, volume_manager, down):
         LOG.warning('Cluster %(cluster)s: member %(host)s (service '
                     '%(id)s) is down since %(since)s and left %(n)d '
                     'unfinished operations; cleaning them',
@@ -137,12 +159,93 @@ def _check_peers(volume_manager):
                                          until=timeutils.utcnow())
         volume_manager.do_cleanup(ctxt, request)
         for worker in workers:
-            _tell_user(ctxt, worker, peer)
+            _tell_user(ctxt, worker, peer.host)
         cleaned += len(workers)
-    return cleaned
+    return cleaned + _clean_unclaimed(ctxt, volume_manager, down, conf)
 
 
-def _tell_user(ctxt, worker, peer):
+def unclaimed_bound(down, report_interval):
+    """Latest time a down member can have received a request (naive UTC).
+
+    A member received nothing after its death, which came at most
+    report_interval after its last heartbeat.
+    """
+    from oslo_utils import timeutils
+    beats = [timeutils.normalize_time(peer.updated_at or peer.created_at)
+             for peer in down if (peer.updated_at or peer.created_at)]
+    if not beats:
+        return None
+    return max(beats) + datetime.timedelta(seconds=report_interval)
+
+
+def _in_cluster(resource, cluster):
+    name = getattr(resource, 'cluster_name', None) or ''
+    return name.partition('#')[0] == cluster
+
+
+def unclaimed_requests(ctxt, volume_manager, down, report_interval):
+    """Worker rows of this cluster's resources no cinder-volume claimed.
+
+    Returns (rows, bound): rows last touched before bound whose owner is
+    nobody or a service that is not a cinder-volume (the scheduler that
+    placed a create), for volumes and snapshots of this cluster.
+    """
+    from cinder.db import api as db
+    from cinder import exception
+    from cinder import objects
+    bound = unclaimed_bound(down, report_interval)
+    if bound is None:
+        return [], None
+    rows = db.worker_get_all(ctxt, until=bound)
+    if not rows:
+        return [], bound
+    owners = dict((service.id, service)
+                  for service in objects.ServiceList.get_all(ctxt))
+    kinds = {'Volume': objects.Volume, 'Snapshot': objects.Snapshot}
+    found = []
+    for row in rows:
+        if row.service_id is not None:
+            owner = owners.get(row.service_id)
+            if owner is None or owner.binary == 'cinder-volume':
+                continue  # a volume service's own work, or unknown
+        cls = kinds.get(row.resource_type)
+        if cls is None:
+            continue
+        try:
+            resource = cls.get_by_id(ctxt, row.resource_id)
+        except exception.NotFound:
+            continue
+        if (resource.status == row.status and
+                _in_cluster(resource, volume_manager.cluster)):
+            found.append(row)
+    return found, bound
+
+
+def _clean_unclaimed(ctxt, volume_manager, down, conf):
+    from cinder import objects
+    rows, bound = unclaimed_requests(ctxt, volume_manager, down,
+                                     getattr(conf, 'report_interval', 10))
+    hosts = ', '.join(sorted(peer.host for peer in down))
+    for row in rows:
+        LOG.warning('Cluster %(cluster)s: %(kind)s %(id)s (%(status)s) was '
+                    'sent to the cluster before %(bound)s and no member '
+                    'has started it; a member that is down now received '
+                    'it: cleaning it',
+                    {'cluster': volume_manager.cluster,
+                     'kind': row.resource_type, 'id': row.resource_id,
+                     'status': row.status, 'bound': bound})
+        # until = bound: a row a live member claims meanwhile (updated
+        # now) is left alone; cinder's claim is conditional as well.
+        request = objects.CleanupRequest(resource_type=row.resource_type,
+                                         resource_id=row.resource_id,
+                                         service_id=row.service_id,
+                                         until=bound)
+        volume_manager.do_cleanup(ctxt, request)
+        _tell_user(ctxt, row, hosts)
+    return len(rows)
+
+
+def _tell_user(ctxt, worker, host):
     """A user message for a resource the cleanup put in error."""
     from cinder import exception
     from cinder.message import api as message_api
@@ -171,4 +274,4 @@ def _tell_user(ctxt, worker, peer):
     LOG.warning('%(kind)s %(id)s: set to error by the cleanup of dead '
                 'member %(host)s; a user message says so',
                 {'kind': worker.resource_type, 'id': obj.id,
-                 'host': peer.host})
+                 'host': host})

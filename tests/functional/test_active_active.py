@@ -21,7 +21,10 @@ that declares SUPPORTS_ACTIVE_ACTIVE) with a 1 s create, so creates are
 in flight when node-a gets SIGKILL during 50 creates.  Afterwards every
 volume is available, or error with a user message; nothing stays in
 creating or deleting longer than STUCK_BOUND after the kill; node-b
-keeps serving.
+keeps serving.  node-a claims each request CLAIM_DELAY seconds after
+receiving it, so it dies holding requests it has received but not
+started (in production that window is short but real: the flake this
+reproduces left one volume in creating now and then).
 """
 
 import concurrent.futures
@@ -53,20 +56,45 @@ LOAD_ALLOWANCE = 180
 CREATES = 50
 KILL_AFTER = 12
 TRANSITIONAL = ('creating', 'deleting', 'downloading')
+# node-a (the member killed) claims each request this long after it
+# received it, so that it dies holding received but unstarted requests.
+CLAIM_DELAY = 3
 
 SLOW_DRIVER = '''
+import os
 import time
 
+from cinder.objects import cleanable
 from cinder.tests import fake_driver
 
 
+def _claim_late(set_worker, seconds):
+    def set_worker_late(self):
+        time.sleep(seconds)
+        return set_worker(self)
+    return set_worker_late
+
+
 class SlowHADriver(fake_driver.FakeHAReplicatedLoggingVolumeDriver):
-    """cinder's active-active fake, with a create that takes a second."""
+    """cinder's active-active fake, with a create that takes a second.
+
+    On the host named by KSVD_TEST_LATE_CLAIM_HOST the volume manager
+    also claims each request CLAIM_DELAY seconds after oslo.messaging
+    has acknowledged it to the broker (the window in which a member that
+    dies leaves a request nobody will carry out; seconds in production).
+    """
+
+    def __init__(self, *args, **kwargs):
+        super(SlowHADriver, self).__init__(*args, **kwargs)
+        late = os.environ.get('KSVD_TEST_LATE_CLAIM_HOST')
+        if late and (kwargs.get('host') or '').split('@')[0] == late:
+            cls = cleanable.CinderCleanableObject
+            cls.set_worker = _claim_late(cls.set_worker, %(delay)d)
 
     def create_volume(self, volume):
         time.sleep(1)
         return super(SlowHADriver, self).create_volume(volume)
-'''
+''' % {'delay': CLAIM_DELAY}
 
 
 class Redis(fixtures.Fixture):
@@ -131,6 +159,8 @@ class ActiveActiveTest(base.FunctionalTestCase):
         with open(os.path.join(pylib, 'ksvd_test_slow.py'), 'w') as handle:
             handle.write(SLOW_DRIVER)
         self.useFixture(fixtures.EnvironmentVariable('PYTHONPATH', pylib))
+        self.useFixture(fixtures.EnvironmentVariable(
+            'KSVD_TEST_LATE_CLAIM_HOST', 'node-a'))
         extra = {
             'DEFAULT': {'cluster': 'ksvd-aa',
                         'service_down_time': str(DOWN_TIME),
@@ -240,15 +270,20 @@ class ActiveActiveTest(base.FunctionalTestCase):
         hosts = dict((v.id, getattr(v, 'os-vol-host-attr:host'))
                      for v in vols)
         on_a = [i for i in ids if (hosts[i] or '').startswith('node-a')]
+        unstarted = len(set(re.findall(
+            r'Volume ([0-9a-f-]{36}) \(creating\) was sent to the cluster '
+            r'before', self.volumes['node-b'].output())))
         figures = (
             'backend %s: %d creates, node-a killed after %d submitted; '
             '%d available, %d error (all with a message), %d stuck; '
             'settled %.1fs after the kill, %.1fs after the last create was '
             'accepted (bound for a dead member\'s work: %ds); %d placed on '
-            'node-a'
+            'node-a; %d received by node-a but not started, cleaned by '
+            'node-b'
             % (backend_url.split(':')[0], CREATES, KILL_AFTER,
                len(ids) - len(failed), len(failed), 0, settle_seconds,
-               settled_at - last_submit, STUCK_BOUND, len(on_a)))
+               settled_at - last_submit, STUCK_BOUND, len(on_a),
+               unstarted))
         self.addDetail('aa-figures', content.text_content(figures))
         # Kept for the report on success too.
         os.makedirs(base.LOG_DIR, exist_ok=True)
