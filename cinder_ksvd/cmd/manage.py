@@ -143,6 +143,33 @@ def db_migrate(argv):
     return 0
 
 
+def cluster_status(argv):
+    """Print each cluster's members and the work they hold; exit status."""
+    from oslo_config import cfg
+
+    from cinder_ksvd.cluster import status
+    from cinder_ksvd.cmd import preflight
+
+    try:
+        words = ('cluster', 'status')
+        conf = _load_conf([a for a in argv if a not in words])
+        conf.register_opt(cfg.IntOpt('service_down_time', default=60))
+        url = conf.database.connection
+        down_time = conf.service_down_time
+    except preflight.ConfigProblem as exc:
+        return common.fail(PROG, str(exc))
+    if not url:
+        return common.fail(PROG, '[database] connection is not set')
+    try:
+        clusters, unowned = status.collect(url, down_time)
+    except Exception as exc:  # one line, not a traceback
+        return common.fail(PROG, 'cluster status: cannot read the '
+                           'database: %s' % str(exc).splitlines()[0])
+    for line in status.lines(clusters, unowned):
+        print(line)
+    return 0
+
+
 class _OperatorContext(object):
     """The request context an image command acts with (no project)."""
     project_id = None
@@ -419,6 +446,9 @@ def main():
     if _positionals(argv)[:2] == ['db', 'migrate']:
         common.quiet_imports()
         sys.exit(db_migrate(argv))
+    if _positionals(argv)[:2] == ['cluster', 'status']:
+        common.quiet_imports()
+        sys.exit(cluster_status(argv))
     if _positionals(argv)[:1] == ['image']:
         common.quiet_imports()
         sys.exit(image_command(argv))

@@ -297,6 +297,17 @@ class ActiveActiveTest(base.FunctionalTestCase):
         # The survivor serves new work and the dead member's volumes.
         self.wait_for('node-a reported down', lambda: self._cluster(
             cinder).num_down_hosts == 1, DOWN_TIME * 4)
+        rc, out, err = services.run_command(
+            'ksvd-cinder-manage', self.args + ['cluster', 'status'],
+            self.workdir)
+        self.assertEqual(0, rc, err)
+        self.assertIn('cluster ksvd-aa@fake: 2 members, 1 down', out)
+        self.assertRegex(out, r'node-a@fake +cinder-volume +down ')
+        self.assertRegex(out, r'node-b@fake +cinder-volume +up ')
+        # Nothing of node-a's is left to clean once everything settled.
+        self.assertRegex(out, r'node-a@fake +cinder-volume +down .* '
+                              r'holds 0')
+        self.addDetail('cluster-status', content.text_content(out))
         new = [cinder.volumes.create(1, name='after-%d' % i)
                for i in range(3)]
         for vol in new:
