@@ -21,6 +21,7 @@ services and workers tables, whose columns are the same in cinder 15 to
 """
 
 import datetime
+import os
 
 import sqlalchemy as sa
 
@@ -47,6 +48,11 @@ def collect(url, service_down_time, now=None):
     back in the second value.
     """
     now = now or datetime.datetime.utcnow()
+    parsed = sa.engine.make_url(url)
+    if parsed.get_backend_name() == 'sqlite' and parsed.database and \
+            not os.path.exists(parsed.database):
+        # sqlite would create an empty file; this command only reads.
+        raise IOError('no database file %s' % parsed.database)
     engine = sa.create_engine(url)
     try:
         with engine.connect() as conn:

@@ -98,3 +98,8 @@ class ClusterStatusTestCase(base.TestCase):
         self.assertEqual(['no clustered service in this database'],
                          status.lines(*status.collect('sqlite:///' + path,
                                                       60)))
+
+    def test_missing_sqlite_file_is_not_created(self):
+        path = os.path.join(self.make_tempdir(), 'missing.sqlite')
+        self.assertRaises(IOError, status.collect, 'sqlite:///' + path, 60)
+        self.assertFalse(os.path.exists(path))
