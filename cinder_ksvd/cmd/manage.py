@@ -64,6 +64,22 @@ def _load_conf(config_args, hint='--config-file'):
     return preflight.load(full)
 
 
+def _database(config_args):
+    """([database] connection, service_down_time) of config_args.
+
+    Raises preflight.ConfigProblem with a one-line reason, also when the
+    connection is not set.
+    """
+    from oslo_config import cfg
+
+    from cinder_ksvd.cmd import preflight
+    conf = _load_conf(config_args)
+    conf.register_opt(cfg.IntOpt('service_down_time', default=60))
+    if not conf.database.connection:
+        raise preflight.ConfigProblem('[database] connection is not set')
+    return conf.database.connection, conf.service_down_time
+
+
 def db_check(argv):
     """Print the sqlite placement report; exit 0 when safe, 1 when not."""
     from cinder_ksvd.cmd import preflight
@@ -102,8 +118,6 @@ def _say(line):
 
 def db_migrate(argv):
     """Copy the configured database into --to URL; exit status."""
-    from oslo_config import cfg
-
     from cinder_ksvd.cmd import preflight
     from cinder_ksvd.db import migrate
 
@@ -120,14 +134,9 @@ def db_migrate(argv):
     config = [a for a in argv[:index] if a != 'db']
     args = parser.parse_args(argv[index + 1:])
     try:
-        conf = _load_conf(config)
-        conf.register_opt(cfg.IntOpt('service_down_time', default=60))
-        url = conf.database.connection
-        down_time = conf.service_down_time
+        url, down_time = _database(config)
     except preflight.ConfigProblem as exc:
         return common.fail(PROG, str(exc))
-    if not url:
-        return common.fail(PROG, '[database] connection is not set')
     print('source: %s' % migrate.shown(url))
     print('target: %s' % migrate.shown(args.to))
     try:
@@ -145,21 +154,14 @@ def db_migrate(argv):
 
 def cluster_status(argv):
     """Print each cluster's members and the work they hold; exit status."""
-    from oslo_config import cfg
-
     from cinder_ksvd.cluster import status
     from cinder_ksvd.cmd import preflight
 
+    words = ('cluster', 'status')
     try:
-        words = ('cluster', 'status')
-        conf = _load_conf([a for a in argv if a not in words])
-        conf.register_opt(cfg.IntOpt('service_down_time', default=60))
-        url = conf.database.connection
-        down_time = conf.service_down_time
+        url, down_time = _database([a for a in argv if a not in words])
     except preflight.ConfigProblem as exc:
         return common.fail(PROG, str(exc))
-    if not url:
-        return common.fail(PROG, '[database] connection is not set')
     try:
         clusters, unowned = status.collect(url, down_time)
     except Exception as exc:  # one line, not a traceback
