@@ -25,27 +25,32 @@ import os
 
 import sqlalchemy as sa
 
-SERVICES = sa.text(
-    'SELECT id, host, "binary", cluster_name, disabled, created_at, '
-    'updated_at FROM services WHERE deleted = :no ORDER BY cluster_name, '
-    'host, "binary"')
-WORKERS = sa.text(
-    'SELECT resource_type, resource_id, status, service_id, updated_at '
-    'FROM workers WHERE deleted = :no AND resource_type != :sentinel '
-    'ORDER BY updated_at, resource_id')
+# The columns read, as cinder's schema has them (Core constructs: quoting
+# and sqlite's datetime strings are the dialect's business).
+SERVICES = sa.table(
+    'services', sa.column('id', sa.Integer), sa.column('host', sa.String),
+    sa.column('binary', sa.String), sa.column('cluster_name', sa.String),
+    sa.column('disabled', sa.Boolean), sa.column('deleted', sa.Boolean),
+    sa.column('created_at', sa.DateTime), sa.column('updated_at', sa.DateTime))
+WORKERS = sa.table(
+    'workers', sa.column('resource_type', sa.String),
+    sa.column('resource_id', sa.String), sa.column('status', sa.String),
+    sa.column('service_id', sa.Integer), sa.column('deleted', sa.Boolean),
+    sa.column('updated_at', sa.DateTime))
 
 
-def _mysql(url):
-    return url.split(':', 1)[0].startswith('mysql')
+def _rows(conn, query):
+    # Row._mapping: SQLAlchemy 1.4+; rows are mappings themselves before.
+    return [dict(getattr(row, '_mapping', row))
+            for row in conn.execute(query)]
 
 
 def collect(url, service_down_time, now=None):
     """Return [(cluster, [member]), ...] and the unowned work.
 
     member: dict(host, binary, id, state, heartbeat, work=[row, ...]);
-    work rows whose service is not a member of any cluster and not a
-    cinder-volume (the scheduler that placed a create, or nobody) come
-    back in the second value.
+    work rows whose service is not a member of any cluster (the scheduler
+    that placed a create, or nobody) come back in the second value.
     """
     now = now or datetime.datetime.utcnow()
     parsed = sa.engine.make_url(url)
@@ -53,21 +58,23 @@ def collect(url, service_down_time, now=None):
             not os.path.exists(parsed.database):
         # sqlite would create an empty file; this command only reads.
         raise IOError('no database file %s' % parsed.database)
+    services_q = SERVICES.select().where(
+        SERVICES.c.deleted == sa.false()).order_by(
+            SERVICES.c.cluster_name, SERVICES.c.host, SERVICES.c.binary)
+    workers_q = WORKERS.select().where(sa.and_(
+        WORKERS.c.deleted == sa.false(),
+        WORKERS.c.resource_type != 'SENTINEL')).order_by(
+            WORKERS.c.updated_at, WORKERS.c.resource_id)
     engine = sa.create_engine(url)
     try:
         with engine.connect() as conn:
-            services = [dict(r._mapping) if hasattr(r, '_mapping')
-                        else dict(r) for r in conn.execute(
-                            _quoted(SERVICES, url), {'no': False})]
-            workers = [dict(r._mapping) if hasattr(r, '_mapping')
-                       else dict(r) for r in conn.execute(
-                           WORKERS, {'no': False, 'sentinel': 'SENTINEL'})]
+            services = _rows(conn, services_q)
+            workers = _rows(conn, workers_q)
     finally:
         engine.dispose()
     by_id = dict((s['id'], s) for s in services)
     for service in services:
         beat = service['updated_at'] or service['created_at']
-        beat = _as_datetime(beat)
         service['heartbeat'] = beat
         up = beat is not None and (now - beat).total_seconds() <= \
             service_down_time
@@ -88,24 +95,6 @@ def collect(url, service_down_time, now=None):
         if service['cluster_name']:
             clusters.setdefault(service['cluster_name'], []).append(service)
     return sorted(clusters.items()), unowned
-
-
-def _quoted(statement, url):
-    if _mysql(url):  # MySQL quotes names with backticks
-        return sa.text(str(statement).replace('"binary"', '`binary`'))
-    return statement
-
-
-def _as_datetime(value):
-    if value is None or isinstance(value, datetime.datetime):
-        return value
-    text = str(value).replace('T', ' ')
-    for fmt in ('%Y-%m-%d %H:%M:%S.%f', '%Y-%m-%d %H:%M:%S'):
-        try:
-            return datetime.datetime.strptime(text, fmt)
-        except ValueError:
-            pass
-    return None
 
 
 def lines(clusters, unowned):

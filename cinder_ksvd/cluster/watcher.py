@@ -116,11 +116,9 @@ def down_peers(ctxt, volume_manager):
             if peer.id != volume_manager.service_id and not peer.is_up]
 
 
-def dead_peers(ctxt, volume_manager, down=None):
-    """Services of this manager's cluster that are down and hold work."""
+def dead_peers(ctxt, down):
+    """(peer, worker rows) of the down peers that hold work."""
     from cinder.db import api as db  # cinder.db re-exports it only < 29
-    if down is None:
-        down = down_peers(ctxt, volume_manager)
     found = []
     for peer in down:
         workers = db.worker_get_all(ctxt, service_id=peer.id)
@@ -148,7 +146,7 @@ def _check_peers(volume_manager, conf):
     if not down:
         return 0
     cleaned = 0
-    for peer, workers in dead_peers(ctxt, volume_manager, down):
+    for peer, workers in dead_peers(ctxt, down):
         LOG.warning('Cluster %(cluster)s: member %(host)s (service '
                     '%(id)s) is down since %(since)s and left %(n)d '
                     'unfinished operations; cleaning them',
