@@ -146,6 +146,23 @@ database_opts = [
                     'filesystem or when begin_immediate is off. Measured on '
                     'a 2-core machine: no gain over off (doc/database.md), '
                     'hence off by default.'),
+    cfg.StrOpt('connection_pool',
+               default='auto',
+               choices=[('auto', 'on when the file is on a local '
+                         'filesystem'),
+                        ('on', 'on for any filesystem'),
+                        ('off', 'a new connection for every transaction, '
+                         'as oslo.db does for sqlite')],
+               help='Keep connections to the sqlite file open between '
+                    'transactions (up to [database] max_pool_size idle '
+                    'ones; a burst opens more, it never waits for one). '
+                    'Without it every transaction opens the file, sets '
+                    'the pragmas and makes sqlite read cinder\'s schema '
+                    'again, a writer while it holds the write lock. A '
+                    'connection whose file was replaced or removed is '
+                    'dropped and the path opened again. Measured on local '
+                    'disk: about half the CPU time of a write '
+                    '(doc/database.md).'),
     cfg.IntOpt('retry_max',
                default=10, min=0,
                help='How many times a write that hit a transient sqlite '

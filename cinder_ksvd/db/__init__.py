@@ -33,6 +33,7 @@ from oslo_log import log as logging
 from cinder_ksvd.db import connection
 from cinder_ksvd.db import exc_filters
 from cinder_ksvd.db import placement
+from cinder_ksvd.db import pooling
 from cinder_ksvd.db import readers
 from cinder_ksvd.db import reconnect
 from cinder_ksvd.db import retry
@@ -63,6 +64,7 @@ def _modules(names):
 def install():
     exc_filters.install()
     connection.install()
+    pooling.install()
     readers.install()
     reconnect.install()
     # cinder 29: cinder.db.api is the implementation.  Before: it forwards
@@ -110,6 +112,15 @@ def _write_lock(conf, journal):
     return use
 
 
+def _pool(conf):
+    """Configure connection pooling for the sqlite file; True if used."""
+    path, mount = _placement(conf)
+    use = path is not None and pooling.resolve(
+        conf.ksvd_database.connection_pool, mount, placement.NETWORK_FS)
+    pooling.configure([path] if use else [])
+    return use
+
+
 def _log_patched():
     names = retry.patched_names()
     if names:
@@ -124,6 +135,7 @@ def configured(conf):
     journal = _journal_mode(conf)
     connection.configure(conf, True, journal)
     locked = _write_lock(conf, journal)
+    pooled = _pool(conf)
     retry.configure(conf, True)
     reconnect.configure(conf.ksvd_database.reconnect_wait)
     separate = readers.configure(conf, True)
@@ -135,13 +147,17 @@ def configured(conf):
             begin = 'IMMEDIATE for writers, deferred on the reader engine'
         LOG.info('sqlite database layer: busy_timeout %(busy)d ms, journal '
                  '%(journal)s, synchronous %(sync)s, BEGIN %(begin)s, '
-                 'retried writes: %(names)s, write lock %(lock)s',
+                 'retried writes: %(names)s, write lock %(lock)s, '
+                 'connection pool %(pool)s',
                  {'busy': group.busy_timeout,
                   'journal': journal if journal == group.journal_mode
                   else '%s (%s)' % (journal, group.journal_mode),
                   'sync': group.synchronous,
                   'begin': begin,
                   'lock': 'on' if locked else 'off',
+                  'pool': (pooling.describe(
+                      getattr(conf.database, 'max_pool_size', None))
+                      if pooled else 'off (a connection per transaction)'),
                   'names': ', '.join(retry.wrapped_names()) or 'none'})
     elif url:
         LOG.info('Database connections wait up to %d s for a server that '
@@ -155,6 +171,7 @@ def disable(conf):
     connection.configure(conf, False)
     reconnect.configure(0)
     writelock.configure([])
+    pooling.configure([])
     retry.configure(conf, False)
     readers.configure(conf, False)
 

@@ -163,6 +163,16 @@ def on_invalidate(dbapi_connection, connection_record, *args):
     writelock.release_info(connection_record.info)
 
 
+def on_checkin(dbapi_connection, connection_record):
+    """Back in the pool (rolled back): no transaction is open any more.
+
+    A pooled connection's record outlives the Connection; a marker left
+    there would make the next transaction skip its BEGIN and run in
+    autocommit.
+    """
+    connection_record.info.pop(IN_TRANSACTION, None)
+
+
 def install():
     """Attach the class-level listeners once."""
     if _installed:
@@ -172,6 +182,7 @@ def install():
     event.listen(sa_engine.Engine, 'commit', on_end)
     event.listen(sa_engine.Engine, 'rollback', on_end)
     event.listen(sa_pool.Pool, 'invalidate', on_invalidate)
+    event.listen(sa_pool.Pool, 'checkin', on_checkin)
     for name in ('checkin', 'reset', 'close'):
         event.listen(sa_pool.Pool, name, writelock.on_pool_event)
     _installed.append(True)

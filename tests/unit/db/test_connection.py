@@ -293,6 +293,7 @@ class InstallTestCase(base.TestCase):
              mock.call(sa_engine.Engine, 'commit', connection.on_end),
              mock.call(sa_engine.Engine, 'rollback', connection.on_end),
              mock.call(sa_pool.Pool, 'invalidate', connection.on_invalidate),
+             mock.call(sa_pool.Pool, 'checkin', connection.on_checkin),
              mock.call(sa_pool.Pool, 'checkin', writelock.on_pool_event),
              mock.call(sa_pool.Pool, 'reset', writelock.on_pool_event),
              mock.call(sa_pool.Pool, 'close', writelock.on_pool_event)],
