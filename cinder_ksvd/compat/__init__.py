@@ -18,6 +18,8 @@ Drivers written for another Python or another cinder release load through
 an import finder (importer) that is scoped to the driver modules listed in
 [ksvd_compat] modules and driver_locations, plus cinder-release shims that
 only add names cinder lacks (release) and known-driver fixups (fixups).
+A warning a cinder/oslo.messaging release mix repeats is logged once
+(logfilters).
 
 install() does nothing: the finder needs the option values, so it is put
 in place by preflight() (the wrappers' checks, which load each backend's
@@ -71,7 +73,9 @@ def activate(conf):
 
 
 def configured(conf):
+    from cinder_ksvd.compat import logfilters
     finder, added = activate(conf)
+    logfilters.install()
     LOG.info('Driver compat: shimmed modules: %s; mapped packages: %s; '
              'cinder names added: %s',
              ', '.join(finder.prefixes) or 'none',
@@ -86,4 +90,6 @@ def preflight(conf):
 
 def disable(conf):
     from cinder_ksvd.compat import importer
+    from cinder_ksvd.compat import logfilters
     importer.uninstall()
+    logfilters.uninstall()
