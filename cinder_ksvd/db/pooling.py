@@ -147,6 +147,10 @@ def on_checkout(dbapi_connection, connection_record, connection_proxy):
     opened = connection_record.info.get(OPENED)
     if opened is None:
         return
+    if connection_record.info.get('pid', os.getpid()) != os.getpid():
+        # Inherited through fork: oslo.db's guard drops it without closing
+        # it (closing would act on the parent's sqlite state).
+        return
     dev, ino, path = opened
     try:
         now = _identity(path)

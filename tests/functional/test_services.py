@@ -147,3 +147,8 @@ class SeparateServicesTest(base.FunctionalTestCase):
                              'quota_usages WHERE deleted = 0 AND '
                              '(in_use != 0 OR reserved != 0)').fetchall()
         self.assertEqual([], wrong)
+        # This ran with the shipped sqlite settings, the pool included.
+        for process in self.processes:
+            if process.name in ('api', 'scheduler', 'volume'):
+                self.assertIn('connection pool up to 5 idle connections',
+                              process.output(), process.name)

@@ -30,6 +30,7 @@ from cinder_ksvd.db import exc_filters
 from cinder_ksvd.db import placement
 from cinder_ksvd.db import readers
 from cinder_ksvd.db import retry
+from cinder_ksvd.db import pooling
 from cinder_ksvd.db import writelock
 from cinder_ksvd import exception
 from cinder_ksvd import opts
@@ -56,6 +57,8 @@ class DatabaseHookTestCase(base.TestCase):
         self.useFixture(fixtures.MockPatchObject(
             writelock, '_state',
             {'paths': frozenset(), 'pid': None, 'locks': {}}))
+        self.useFixture(fixtures.MockPatchObject(
+            pooling, '_state', {'paths': frozenset()}))
         self.dir = os.path.realpath(self.make_tempdir())
         self.path = os.path.join(self.dir, 'cinder.sqlite')
         self.conf = self.new_conf()
@@ -362,6 +365,42 @@ class SwitchTestCase(DatabaseHookTestCase):
         self.assertEqual([], writelock.enabled_paths())
         self.assertIn('write_lock = on ignored for %s' % self.path,
                       log.output)
+
+    def test_connection_pool_auto_on_local_disk(self):
+        self.mounts(None)
+        log = self.useFixture(fixtures.FakeLogger(
+            name='cinder_ksvd.db', level=std_logging.INFO))
+        conf = self.parse()
+        self.assertEqual('auto', conf.ksvd_database.connection_pool)
+        with mock.patch.object(readers, 'configure', return_value=1):
+            db.configured(conf)
+        self.assertEqual([self.path], pooling.enabled_paths())
+        self.assertIn('connection pool up to 5 idle connections',
+                      log.output)
+        db.disable(conf)
+        self.assertEqual([], pooling.enabled_paths())
+
+    def test_connection_pool_auto_off_on_a_network_filesystem(self):
+        self.mounts('fuse.glusterfs')
+        log = self.useFixture(fixtures.FakeLogger(
+            name='cinder_ksvd.db', level=std_logging.INFO))
+        with mock.patch.object(readers, 'configure', return_value=1):
+            db.configured(self.parse())
+        self.assertEqual([], pooling.enabled_paths())
+        self.assertIn('connection pool off (a connection per transaction)',
+                      log.output)
+
+    def test_connection_pool_on_and_off(self):
+        self.mounts('fuse.glusterfs')
+        with mock.patch.object(readers, 'configure', return_value=1):
+            db.configured(self.parse('[ksvd_database]\n'
+                                     'connection_pool = on\n'))
+        self.assertEqual([self.path], pooling.enabled_paths())
+        self.mounts(None)
+        with mock.patch.object(readers, 'configure', return_value=1):
+            db.configured(self.parse('[ksvd_database]\n'
+                                     'connection_pool = off\n'))
+        self.assertEqual([], pooling.enabled_paths())
 
     def test_auto_journal_mode_unknown_mount(self):
         self.useFixture(fixtures.MockPatchObject(

@@ -220,6 +220,13 @@ class ReplacedFileTestCase(PoolingTestCase):
         self.assertIn('is gone', warning.call_args[0][0] %
                       warning.call_args[0][1:])
 
+    def test_inherited_connection_left_to_oslo_db(self):
+        record = mock.Mock(info={pooling.OPENED: (1, 2, self.path),
+                                 'pid': os.getpid() + 1})
+        with mock.patch.object(pooling.os, 'stat') as stat:
+            pooling.on_checkout(None, record, None)
+        stat.assert_not_called()
+
     def test_unchanged_file_not_stat_failed(self):
         engine = self.engine()
         self.create_table(engine)
