@@ -28,9 +28,9 @@ from cinder_ksvd import db
 from cinder_ksvd.db import connection
 from cinder_ksvd.db import exc_filters
 from cinder_ksvd.db import placement
+from cinder_ksvd.db import pooling
 from cinder_ksvd.db import readers
 from cinder_ksvd.db import retry
-from cinder_ksvd.db import pooling
 from cinder_ksvd.db import writelock
 from cinder_ksvd import exception
 from cinder_ksvd import opts
