@@ -36,7 +36,11 @@ repeating the DB API call is then safe.  wrap_api() retries a cinder DB API
 call on DBConnectionError when no COMMIT was sent during the call, the
 call is not part of a caller's transaction, and less than reconnect_wait
 has passed; after a COMMIT was sent the outcome is unknown and the error
-goes to the caller, as in stock cinder.
+goes to the caller, as in stock cinder.  One exception, worker_create
+(measured: a lost COMMIT of the worker row cinder's API writes before it
+sends a delete left the volume in ``deleting``): what it wrote is read
+back; the row is there, so the call is done, or it is not, so the call is
+repeated.
 """
 
 import copy
@@ -176,8 +180,37 @@ def _snapshot(args, kwargs):
                                         for k, v in kwargs.items())
 
 
-def wrap_api(fn):
-    """fn repeated when its connection broke before any COMMIT."""
+def _settle_worker_create(api, context, args, kwargs):
+    """After a lost COMMIT: (True, row) written, (False, None) not, or None.
+
+    The row is (resource_type, resource_id)'s (unique in cinder's schema);
+    it counts as written only with the status and service_id asked for.
+    """
+    if args or 'resource_type' not in kwargs or 'resource_id' not in kwargs:
+        return None
+    try:
+        row = api.worker_get(context, resource_type=kwargs['resource_type'],
+                             resource_id=kwargs['resource_id'])
+    except Exception as exc:
+        if type(exc).__name__ == 'WorkerNotFound':
+            return False, None
+        return None
+    if (row.status == kwargs.get('status')
+            and row.service_id == kwargs.get('service_id')):
+        return True, row
+    return None
+
+
+# DB API calls whose outcome after a lost COMMIT can be read back.
+SETTLE = {'worker_create': _settle_worker_create}
+
+
+def wrap_api(fn, api=None):
+    """fn repeated when its connection broke before any COMMIT.
+
+    :param api: the DB API module fn belongs to: SETTLE's read-backs use it.
+    """
+    settle = SETTLE.get(fn.__name__) if api is not None else None
 
     @functools.wraps(fn)
     def repeated(context, *args, **kwargs):
@@ -195,12 +228,29 @@ def wrap_api(fn):
                     return fn(context, *args, **kwargs)
                 except db_exc.DBConnectionError as exc:
                     attempt += 1
-                    if (_call.commit_sent or attempt > 3
+                    if (attempt > 3
                             or time.time() - started > _settings['wait']):
                         raise
-                    LOG.warning('%s lost its database connection before '
-                                'any commit (%s); repeating it (attempt '
-                                '%d)', fn.__name__, exc, attempt + 1)
+                    if _call.commit_sent:
+                        if settle is None:
+                            raise
+                        _call.commit_sent = False
+                        outcome = settle(api, context, *_snapshot(*saved))
+                        if outcome is None:
+                            raise exc
+                        if outcome[0]:
+                            LOG.warning('%s lost its database connection '
+                                        'during COMMIT (%s); what it wrote '
+                                        'is there: done', fn.__name__, exc)
+                            return outcome[1]
+                        LOG.warning('%s lost its database connection '
+                                    'during COMMIT (%s); nothing was '
+                                    'written: repeating it (attempt %d)',
+                                    fn.__name__, exc, attempt + 1)
+                    else:
+                        LOG.warning('%s lost its database connection before '
+                                    'any commit (%s); repeating it (attempt '
+                                    '%d)', fn.__name__, exc, attempt + 1)
                     args, kwargs = _snapshot(*saved)
                     time.sleep(_settings['interval'])
         finally:
@@ -240,7 +290,7 @@ def install_api(modules):
                 continue  # imported helpers
             wrapped = _wrapped.get(id(fn))
             if wrapped is None:
-                wrapped = _wrapped[id(fn)] = wrap_api(fn)
+                wrapped = _wrapped[id(fn)] = wrap_api(fn, module)
             setattr(module, name, wrapped)
             done += 1
     return done

@@ -186,6 +186,76 @@ class WrapApiTest(base.TestCase):
                           reconnect.wrap_api(volume_destroy), Ctx(), 'v1')
         self.assertEqual(['v1'], calls)
 
+    def committing_worker_create(self, calls, lost_first=True):
+        """worker_create that sends a COMMIT and loses it the first time."""
+        def worker_create(context, **values):
+            calls.append(dict(values))
+            with self.engine.begin() as conn:  # sends a COMMIT
+                conn.execute(sa.text('SELECT 1'))
+            if lost_first and len(calls) == 1:
+                raise self.lost()
+            return 'created'
+        return worker_create
+
+    def api_with(self, row=None, error=None):
+        api = mock.Mock()
+        if error is not None:
+            api.worker_get.side_effect = error
+        else:
+            api.worker_get.return_value = row
+        return api
+
+    def test_lost_commit_of_worker_create_read_back_there(self):
+        calls = []
+        row = mock.Mock(status='deleting', service_id=None)
+        api = self.api_with(row)
+        wrapped = reconnect.wrap_api(self.committing_worker_create(calls),
+                                     api)
+        with self.assertLogs(reconnect.LOG.logger, 'WARNING') as logs:
+            result = wrapped(Ctx(), status='deleting', resource_type='Volume',
+                             resource_id='v1')
+        self.assertIs(row, result)
+        self.assertEqual(1, len(calls))  # not repeated: it is there
+        api.worker_get.assert_called_once_with(
+            mock.ANY, resource_type='Volume', resource_id='v1')
+        self.assertIn('what it wrote is there: done', logs.output[0])
+
+    def test_lost_commit_of_worker_create_not_there_repeated(self):
+        class WorkerNotFound(Exception):
+            pass
+        calls = []
+        api = self.api_with(error=WorkerNotFound())
+        wrapped = reconnect.wrap_api(self.committing_worker_create(calls),
+                                     api)
+        with self.assertLogs(reconnect.LOG.logger, 'WARNING') as logs:
+            result = wrapped(Ctx(), status='deleting', resource_type='Volume',
+                             resource_id='v1')
+        self.assertEqual('created', result)
+        self.assertEqual(2, len(calls))
+        self.assertEqual(calls[0], calls[1])
+        self.assertIn('nothing was written: repeating it', logs.output[0])
+
+    def test_lost_commit_of_worker_create_other_row_raises(self):
+        from oslo_db import exception as db_exc
+        calls = []
+        # Another service's claim: not what this call wrote.
+        api = self.api_with(mock.Mock(status='deleting', service_id=7))
+        wrapped = reconnect.wrap_api(self.committing_worker_create(calls),
+                                     api)
+        self.assertRaises(db_exc.DBConnectionError, wrapped, Ctx(),
+                          status='deleting', resource_type='Volume',
+                          resource_id='v1')
+        self.assertEqual(1, len(calls))
+
+    def test_lost_commit_not_settled_without_the_api_module(self):
+        from oslo_db import exception as db_exc
+        calls = []
+        wrapped = reconnect.wrap_api(self.committing_worker_create(calls))
+        self.assertRaises(db_exc.DBConnectionError, wrapped, Ctx(),
+                          status='deleting', resource_type='Volume',
+                          resource_id='v1')
+        self.assertEqual(1, len(calls))
+
     def test_read_before_commit_repeated_with_real_engine(self):
         calls = []
 
