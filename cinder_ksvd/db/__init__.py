@@ -88,18 +88,16 @@ def _placement(conf):
     return path, mount
 
 
-def _journal_mode(conf):
+def _journal_mode(conf, path, mount):
     """The journal mode for this file ("auto" resolved by its mount)."""
     configured = conf.ksvd_database.journal_mode
-    path, mount = _placement(conf)
     if configured != 'auto' or path is None:
         return configured
     return placement.effective_journal_mode(configured, mount)
 
 
-def _write_lock(conf, journal):
+def _write_lock(conf, journal, path, mount):
     """Configure the side-file write lock; True if it is used."""
-    path, mount = _placement(conf)
     group = conf.ksvd_database
     use = (path is not None and group.begin_immediate
            and writelock.resolve(group.write_lock, journal, mount,
@@ -112,9 +110,8 @@ def _write_lock(conf, journal):
     return use
 
 
-def _pool(conf):
+def _pool(conf, path, mount):
     """Configure connection pooling for the sqlite file; True if used."""
-    path, mount = _placement(conf)
     use = path is not None and pooling.resolve(
         conf.ksvd_database.connection_pool, mount, placement.NETWORK_FS)
     pooling.configure([path] if use else [])
@@ -132,10 +129,11 @@ def _log_patched():
 def configured(conf):
     _log_patched()
     exc_filters.set_enabled(True)
-    journal = _journal_mode(conf)
+    path, mount = _placement(conf)
+    journal = _journal_mode(conf, path, mount)
     connection.configure(conf, True, journal)
-    locked = _write_lock(conf, journal)
-    pooled = _pool(conf)
+    locked = _write_lock(conf, journal, path, mount)
+    pooled = _pool(conf, path, mount)
     retry.configure(conf, True)
     reconnect.configure(conf.ksvd_database.reconnect_wait)
     separate = readers.configure(conf, True)

@@ -38,6 +38,8 @@ from sqlalchemy import event
 from sqlalchemy import exc as sa_exc
 from sqlalchemy import pool as sa_pool
 
+from cinder_ksvd.db import placement
+
 LOG = logging.getLogger(__name__)
 
 # conn.info key: (st_dev, st_ino, path) of the file the connection opened.
@@ -80,23 +82,12 @@ def describe(max_pool_size):
     return 'up to %d idle connections' % size
 
 
-def _file_path(url):
-    database = getattr(url, 'database', None)
-    if not database or database == ':memory:' or database.startswith('file:'):
-        return None  # memory, or a URI (may name a memory database)
-    if 'mode' in (getattr(url, 'query', None) or {}):
-        return None
-    return os.path.abspath(database)
-
-
 def pool_args(url, engine_args, max_pool_size=None):
     """Turn oslo.db's engine arguments for url into pooled ones, in place.
 
     :returns: True when the engine will pool its connections.
     """
-    if not url.drivername.startswith('sqlite'):
-        return False
-    path = _file_path(url)
+    path = placement.sqlite_path(url)
     if path is None or path not in _state['paths']:
         return False
     chosen = engine_args.get('poolclass') or url.get_dialect().get_pool_class(
