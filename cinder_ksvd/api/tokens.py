@@ -65,6 +65,10 @@ class TokenError(Exception):
     """A presented token is not valid; str() names why, never the secret."""
 
 
+# Text as json gives it: unicode on Python 2, str on Python 3.
+TEXT_TYPES = (str, type(u''))
+
+
 def _text(value):
     return value.decode('ascii') if isinstance(value, bytes) else value
 
@@ -180,10 +184,10 @@ class Token(object):
 
 def validate(user, project, roles):
     """Raise ValueError when an entry's identity is not acceptable."""
-    if not isinstance(user, str) or not _NAME_RE.match(user):
+    if not isinstance(user, TEXT_TYPES) or not _NAME_RE.match(user):
         raise ValueError('user %r: use 1-255 letters, digits or _-.@'
                          % (user,))
-    if not isinstance(project, str) or not _PROJECT_RE.match(project):
+    if not isinstance(project, TEXT_TYPES) or not _PROJECT_RE.match(project):
         raise ValueError('project %r: use 1-255 letters, digits, _ or -'
                          % (project,))
     if not roles:

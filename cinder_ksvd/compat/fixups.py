@@ -154,6 +154,15 @@ def _urlopen(request_module, conf, encode=False):
     return urlopen
 
 
+def _one_of(value, *candidates):
+    """value is one of the candidates that exist (None never matches).
+
+    A shim or module missing on this Python is None, and a module's None
+    globals (__doc__ of a module without one, say) must not match it.
+    """
+    return value is not None and any(value is c for c in candidates)
+
+
 def fix_http(module, conf):
     """Verify TLS (configurable) and follow redirects in the driver's HTTP.
 
@@ -176,15 +185,15 @@ def fix_http(module, conf):
             changes.append('%s.SSLContext() verifies TLS (%s)' % (
                 name, 'on' if _group(conf).ixsystems_tls_verify else
                 'off: [ksvd_compat] ixsystems_tls_verify = false'))
-        elif value is request_module or value is shim_names.get('urllib2'):
+        elif _one_of(value, request_module, shim_names.get('urllib2')):
             namespace[name] = py2names.ProxyModule(
                 value.__name__, value,
                 {'urlopen': _urlopen(request_module, conf,
                                      encode=value is not request_module)})
             changes.append('%s.urlopen follows redirects, verifies TLS'
                            % name)
-        elif (value is sys.modules.get('urllib')
-              or value is augmented.get('urllib')):
+        elif _one_of(value, sys.modules.get('urllib'),
+                     augmented.get('urllib')):
             request_proxy = py2names.ProxyModule(
                 request_module.__name__, request_module,
                 {'urlopen': _urlopen(request_module, conf)})
@@ -194,7 +203,7 @@ def fix_http(module, conf):
                 {'request': lambda p=request_proxy: p})
             changes.append('%s.request.urlopen follows redirects, verifies '
                            'TLS' % name)
-        elif value is getattr(request_module, 'urlopen', None):
+        elif _one_of(value, getattr(request_module, 'urlopen', None)):
             namespace[name] = _urlopen(request_module, conf)
             changes.append('%s follows redirects, verifies TLS' % name)
     return changes

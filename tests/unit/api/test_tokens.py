@@ -114,6 +114,17 @@ class FileTest(base.TestCase):
         self.assertEqual(0o640, stat.S_IMODE(os.stat(self.path).st_mode))
         self.assertEqual(['tokens.json'], os.listdir(self.dir))
 
+    def test_second_create_reads_back_json_text(self):
+        # json gives unicode on Python 2: the file written by the first
+        # create must be accepted by the second (issue 24: exit 78 there).
+        tokens.validate(u'mc', u'ksvd', [u'admin'])
+        first, _ = tokens.create(self.path, 'mc', 'ksvd', ['admin'])
+        second, _ = tokens.create(self.path, 'mc2', 'ksvd', ['reader'])
+        stored = tokens.read(self.path)
+        self.assertEqual(sorted([first.id, second.id]), sorted(stored))
+        self.assertEqual(u'mc', stored[first.id].user)
+        self.assertEqual(u'ksvd', stored[second.id].project)
+
     def test_read_missing_is_empty(self):
         self.assertEqual({}, tokens.read(self.path))
         self.assertIsNone(tokens.check_file(self.path))

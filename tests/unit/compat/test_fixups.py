@@ -88,6 +88,20 @@ class IxsystemsFixupsTestCase(fakes.CompatTestCase):
         self.useFixture(_InternalTenant(None))
         self.assertFalse(driver._is_service_project(None))
 
+    def test_none_globals_are_left_alone(self):
+        # A shim missing on this Python is None in the shim table; a
+        # module's None globals must not be taken for it (issue 24: on
+        # Python 2 __doc__ = None crashed fix_http with AttributeError).
+        module = types.ModuleType('ksvd_fixture_none_globals')
+        module.__doc__ = None
+        module.nothing = None
+        module.ssl = ssl
+        changes = fixups.fix_http(module, self.conf)
+        self.assertIsNone(module.__doc__)
+        self.assertIsNone(module.nothing)
+        self.assertEqual(1, len(changes))
+        self.assertIn('ssl.SSLContext() verifies TLS', changes[0])
+
     def test_tls_verified_by_default(self):
         api, _iscsi = self.load()
         context = api.ssl.SSLContext(ssl.PROTOCOL_SSLv23)
