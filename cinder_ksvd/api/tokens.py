@@ -98,7 +98,7 @@ def parse(value):
 
     Never raises on any input: headers are attacker-controlled.
     """
-    if not isinstance(value, str) or len(value) > MAX_TOKEN_LENGTH:
+    if not isinstance(value, TEXT_TYPES) or len(value) > MAX_TOKEN_LENGTH:
         return None
     parts = value.split('.')
     if len(parts) != 3 or parts[0] != PREFIX:

@@ -40,10 +40,12 @@ from cinder_ksvd.compat import py2check
 from cinder_ksvd.compat import py2names
 from cinder_ksvd.compat import release
 
-try:
-    import builtins as _builtins_module  # novermin
-except ImportError:  # Python 2
+# Python 2 first: python-future (RDO Train installs it) adds a "builtins"
+# package there that is not the interpreter's builtins (no __import__).
+if py2names.PY2:
     import __builtin__ as _builtins_module  # noqa  # novermin
+else:
+    import builtins as _builtins_module  # novermin
 
 try:
     from importlib import machinery as _machinery  # novermin

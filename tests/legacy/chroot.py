@@ -37,8 +37,9 @@ TOOL = os.path.join(services.REPO, 'tools', 'legacy-chroot')
 class Target(object):
     """One cinder release on one interpreter in the chroot."""
 
-    def __init__(self, name, venv, python, cinder, api_version):
+    def __init__(self, name, venv, python, cinder, api_version, line):
         self.name = name
+        self.line = line
         self.venv = venv
         self.python = python
         self.cinder = cinder
@@ -48,8 +49,8 @@ class Target(object):
         return '%s/bin/%s' % (self.venv, name)
 
 
-TRAIN = Target('train', '/opt/train', '2.7', '15.6.0', '3.59')
-USSURI = Target('ussuri', '/opt/ussuri', '3.9', '16.4.2', '3.60')
+TRAIN = Target('train', '/opt/train', '2.7', '15.6.0', '3.59', '15')
+USSURI = Target('ussuri', '/opt/ussuri', '3.9', '16.4.2', '3.60', '16')
 
 _ROOT = []
 _INSTALLED = set()

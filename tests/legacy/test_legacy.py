@@ -27,6 +27,7 @@ import json
 import os
 import re
 import subprocess
+import sys
 
 import fixtures
 from testtools import content
@@ -147,6 +148,18 @@ class _LegacyTests(object):
         self.assertEqual([], report['unused_exclusions'])
         self.assertEqual([], report['failures'])
         self.assertGreater(report['passed'], 0)
+
+    def test_patched_cinder_unit_tests(self):
+        """patches/<line> applies; cinder's tests of what it touches pass."""
+        proc = subprocess.run(
+            [sys.executable, os.path.join(services.REPO, 'tools', 'patches'),
+             'test', self.target.line, '--legacy'],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=1500)
+        out = proc.stdout.decode('utf-8', 'replace')
+        self.addDetail('patches-output', content.text_content(out[-30000:]))
+        self.assertEqual(0, proc.returncode, out[-5000:])
+        self.assertRegex(out, r'series %s: \d+ cinder unit tests passed, 0 '
+                         r'failed' % self.target.line)
 
     def test_tokens_and_bad_config(self):
         self.write_conf({'DEFAULT': {'state_path': self.work.inside},

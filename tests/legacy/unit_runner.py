@@ -62,7 +62,16 @@ def main():
         import mock
         sys.modules['unittest.mock'] = mock
         unittest.mock = mock
-    sys.path.append(SRC)
+    # cinder_ksvd from the venv (installed) first; then the tests from
+    # SRC, ahead of a "tests" package some library installs at top level.
+    try:
+        import cinder_ksvd  # noqa: F401
+    except ImportError:
+        pass
+    sys.path.insert(0, SRC)
+    for name in [n for n in sys.modules if n == 'tests'
+                 or n.startswith('tests.')]:
+        del sys.modules[name]
     excluded = _exclusions(python)
     suite = unittest.TestSuite()
     report = {'python': python, 'modules': 0, 'excluded': {},
