@@ -329,8 +329,9 @@ class _LegacyTests(object):
                      'iqn.2026-12.org.ksvd:host-1', 'ip': '127.0.0.1',
                      'platform': 'x86_64', 'os_type': 'linux2',
                      'multipath': False}
-        attachment = cinder.attachments.create(vol.id, connector, instance)
-        cinder.attachments.complete(attachment.id)
+        attachment = cinder.attachments.create(vol.id, connector, instance,
+                                               mode='rw')
+        cinder.attachments.complete(attachment['id'])
         self.wait_status(cinder.volumes, vol.id, 'in-use')
         cinder.volumes.extend(vol, 3)
         event = self.wait_for(
@@ -341,7 +342,7 @@ class _LegacyTests(object):
         self.assertEqual([instance], event['server_ids'])
         self.assertEqual([], hook.receiver.rejected)
         self.wait_status(cinder.volumes, vol.id, 'in-use')
-        cinder.attachments.delete(attachment.id)
+        cinder.attachments.delete(attachment['id'])
         self.wait_status(cinder.volumes, vol.id, 'available')
 
         # NFS backend (real bytes): from an image of the store, snapshot,
