@@ -329,8 +329,7 @@ class _LegacyTests(object):
                      'iqn.2026-12.org.ksvd:host-1', 'ip': '127.0.0.1',
                      'platform': 'x86_64', 'os_type': 'linux2',
                      'multipath': False}
-        attachment = cinder.attachments.create(vol.id, connector, instance,
-                                               mode='rw')
+        attachment = cinder.attachments.create(vol.id, connector, instance)
         cinder.attachments.complete(attachment['id'])
         self.wait_status(cinder.volumes, vol.id, 'in-use')
         cinder.volumes.extend(vol, 3)
