@@ -27,6 +27,10 @@ LOG_DIR = os.environ.get('KSVD_TEST_LOG_DIR',
                          os.path.join(services.REPO, '.functional-logs'))
 API_VERSION = '3.70'
 PROJECT = 'ksvd-functional'
+# How to get a missing service, in every skip message.
+SETUP_HINT = ('as root, tools/setup-test-machine installs and starts the '
+              'services and packages the tests need; CI=true makes this '
+              'skip a failure')
 
 
 class FunctionalTestCase(testtools.TestCase):
@@ -48,15 +52,14 @@ class FunctionalTestCase(testtools.TestCase):
             if services.in_ci():
                 self.fail('CI=true and a required service is missing: %s'
                           % exc)
-            self.skipTest('%s (set CI=true to make this a failure)' % exc)
+            self.skipTest('%s (%s)' % (exc, SETUP_HINT))
         except fixtures.MultipleExceptions as exc:
             for info in exc.args:
                 if isinstance(info[1], services.Unavailable):
                     if services.in_ci():
                         self.fail('CI=true and a required service is '
                                   'missing: %s' % info[1])
-                    self.skipTest('%s (set CI=true to make this a failure)'
-                                  % info[1])
+                    self.skipTest('%s (%s)' % (info[1], SETUP_HINT))
             raise
 
     def start(self, binary, args, name=None):

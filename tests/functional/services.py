@@ -107,7 +107,8 @@ class MysqlDatabase(fixtures.Fixture):
                 autocommit=True)
         except pymysql.err.MySQLError as exc:
             raise Unavailable('cannot log in to MariaDB as %s: %s (run '
-                              '.ci/run once, or set KSVD_TEST_MYSQL_URL)'
+                              'tools/setup-test-machine as root once, or set '
+                              'KSVD_TEST_MYSQL_URL)'
                               % (base.username, exc))
         self.addCleanup(self._conn.close)
         self._execute('CREATE DATABASE `%s` CHARACTER SET utf8mb4'

@@ -116,8 +116,9 @@ class Etcd(fixtures.Fixture):
         binary = shutil.which('etcd')
         if not binary:
             raise services.Unavailable('etcd is not installed (Debian '
-                                       'package etcd-server; .ci/run '
-                                       'installs it)')
+                                       'package etcd-server; '
+                                       'tools/setup-test-machine installs '
+                                       'it)')
         data = tempfile.mkdtemp(prefix='ksvd-etcd-')
         self.addCleanup(shutil.rmtree, data, True)
         client, peer = services.free_port(), services.free_port()

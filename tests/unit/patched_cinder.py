@@ -93,6 +93,9 @@ def load(test, relpath, conf, patched):
     target = os.path.join(tree, relpath)
     os.makedirs(os.path.dirname(target))
     shutil.copy(os.path.join(installed_root(), relpath), target)
+    if patched and not shutil.which('patch'):
+        test.fail('patch(1) is not installed: apt-get install patch (as '
+                  'root, tools/setup-test-machine py3 installs it)')
     applied = 0
     for name in series(line) if patched else ():
         with open(os.path.join(PATCHES, line, name)) as handle:
