@@ -34,6 +34,7 @@ import json
 import os
 import re
 import socket
+import sys
 import uuid
 
 from cinder_ksvd.image import meta
@@ -328,16 +329,25 @@ class DirectoryStore(object):
             if size is None:
                 sha = hashlib.sha256() if verify else None
                 size = 0
+                # eventlet's green files on Python 2 have no readinto, and
+                # Python 2 files do not take memoryviews: read() there.
+                readinto = (getattr(handle, 'readinto', None)
+                            if sys.version_info[0] > 2 else None)
                 buf = bytearray(self.chunk_size)
                 view = memoryview(buf)
                 while True:
-                    count = handle.readinto(buf)
+                    if readinto is not None:
+                        count = readinto(buf)
+                        chunk = view[:count]
+                    else:
+                        chunk = handle.read(self.chunk_size)
+                        count = len(chunk)
                     if not count:
                         break
                     size += count
                     if sha is not None:
-                        sha.update(view[:count])
-                    data.write(view[:count])
+                        sha.update(chunk)
+                    data.write(chunk)
                 if sha is not None and record.get('os_hash_value') and (
                         sha.hexdigest() != record['os_hash_value']):
                     raise Corrupt('data of image %s is damaged: sha256 %s, '

@@ -378,7 +378,7 @@ class _LegacyTests(object):
             self.assertEqual(_sha256(raw), _sha256(volume_file(made.id),
                                                    size))
         resp = cinder.volumes.upload_to_image(seed, False, 'uploaded',
-                                              'bare', 'raw')
+                                              'bare', 'raw', 'private', False)
         uploaded = resp[1]['os-volume_upload_image']['image_id']
         self.wait_status(cinder.volumes, seed.id, 'available', 240)
         record = self.host('%s/%s.json' % (store, uploaded))

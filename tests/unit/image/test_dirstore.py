@@ -13,6 +13,7 @@
 #    under the License.
 
 import hashlib
+import io
 import json
 import multiprocessing
 import os
@@ -96,6 +97,31 @@ class DirectoryStoreTestCase(base.TestCase):
             name, digest = self.store.write_data(ID, handle)
         self.assertEqual(10000, digest.size)
         self.assertTrue(name.startswith(ID + '.') and name.endswith('.data'))
+
+    def test_copy_from_a_file_without_readinto(self):
+        # eventlet's green files on Python 2 have read() only (issue 20:
+        # every volume from an image failed there with AttributeError).
+        data = os.urandom(50000)
+        record = self.stored(data)
+        real_open = self.store.open_data
+
+        class ReadOnly(object):
+            def __init__(self, handle):
+                self.handle = handle
+
+            def read(self, size=-1):
+                return self.handle.read(size)
+
+            def __enter__(self):
+                return self
+
+            def __exit__(self, *exc):
+                self.handle.close()
+
+        self.store.open_data = lambda rec: ReadOnly(real_open(rec))
+        target = io.BytesIO()
+        self.store.copy_data(record, target)
+        self.assertEqual(data, target.getvalue())
 
     def test_missing(self):
         self.assertRaises(dirstore.NotFound, self.store.get, ID)
