@@ -75,6 +75,10 @@ class KsvdTokenLoader(loading.BaseLoader):
                              'ksvd-cinder-manage token create'),
             loading.Opt('project-id',
                         help='Project of the token, for clients that ask '
-                             'for it (optional)'),
+                             'for it (optional; python-cinderclient\'s '
+                             'shell requires one). It is not sent: the '
+                             'token decides the project, and a URL naming '
+                             'another project is refused with a message '
+                             'naming the token\'s'),
         ])
         return options
