@@ -48,8 +48,10 @@ def install():
     """Run the delivery worker with every cinder-volume service."""
     from cinder import service
 
+    from cinder_ksvd.compute import attached
     from cinder_ksvd.compute import lifecycle
     lifecycle.wrap_service(service.Service)
+    attached.install()
 
 
 def _register_class_option():

@@ -112,7 +112,45 @@ def _sha256(path, length=None):
     return digest.hexdigest()
 
 
-class ImageServiceTest(base.FunctionalTestCase):
+PRIVSEP_MARK = '<!-- privsep-helper-config'
+DOC_VENV = '/opt/ksvd-cinder'
+
+
+def documented_privsep(conf_path):
+    """doc/install.md's privsep helper_command block, for this test.
+
+    The venv of the doc (/opt/ksvd-cinder) becomes the tox venv, its
+    cinder-dist.conf the repository's and /etc/ksvd-cinder/cinder.conf the
+    test's; nothing else changes, so the services run what the doc says.
+    """
+    with open(os.path.join(services.REPO, 'doc', 'install.md')) as handle:
+        text = handle.read()
+    block = text[text.index(PRIVSEP_MARK):]
+    block = block[block.index('```ini\n') + 7:]
+    block = block[:block.index('```')]
+    venv = os.path.dirname(services.BIN_DIR)
+    sections, current = {}, None
+    for line in block.splitlines():
+        line = line.strip()
+        if line.startswith('['):
+            current = sections.setdefault(line.strip('[]'), {})
+        elif '=' in line:
+            key, value = [part.strip() for part in line.split('=', 1)]
+            value = value.replace(
+                DOC_VENV + '/share/ksvd-cinder/cinder-dist.conf',
+                services.DIST_CONF).replace(
+                '/etc/ksvd-cinder/cinder.conf', conf_path).replace(
+                DOC_VENV + '/bin/', venv + '/bin/')
+            current[key] = value
+    return sections
+
+
+class NfsDeployment(object):
+    """API, scheduler and volume on cinder's NFS driver (a bind mount).
+
+    Mixed into a FunctionalTestCase; _deploy() returns a cinder client and
+    sets share_dir (the files of the volumes), vtype, args, volume.
+    """
 
     def _deploy(self):
         rabbit = self.need(services.RabbitVhost())
@@ -128,9 +166,11 @@ class ImageServiceTest(base.FunctionalTestCase):
         self.store = os.path.join(self.workdir, 'images')
         os.makedirs(self.store)
         conf_path = os.path.join(self.workdir, 'cinder.conf')
-        privsep = '%s --config-file %s --config-file %s' % (
-            os.path.join(services.BIN_DIR, 'privsep-helper'),
-            services.DIST_CONF, conf_path)
+        privsep = documented_privsep(conf_path)
+        # Exactly the two sections the doc gives, nothing left unreplaced.
+        self.assertEqual(['cinder_sys_admin', 'privsep_osbrick'],
+                         sorted(privsep))
+        self.assertNotIn(DOC_VENV, repr(privsep))
         db_file = os.path.join(self.workdir, 'cinder.sqlite')
         self.db_file = db_file
         services.service_conf(
@@ -152,8 +192,8 @@ class ImageServiceTest(base.FunctionalTestCase):
                         'nas_secure_file_permissions': 'false',
                         'image_volume_cache_enabled': 'true'},
                 'ksvd_image': {'store_dir': self.store},
-                'cinder_sys_admin': {'helper_command': privsep},
-                'privsep_osbrick': {'helper_command': privsep},
+                'cinder_sys_admin': privsep['cinder_sys_admin'],
+                'privsep_osbrick': privsep['privsep_osbrick'],
             })
         self.args = ['--config-file', services.DIST_CONF,
                      '--config-file', conf_path]
@@ -175,6 +215,9 @@ class ImageServiceTest(base.FunctionalTestCase):
         vtype.set_keys({'volume_backend_name': 'ksvdnfs'})
         self.vtype = vtype.id
         return cinder
+
+
+class ImageServiceTest(NfsDeployment, base.FunctionalTestCase):
 
     def _import(self, path, *extra):
         rc, out, err = services.run_command(
