@@ -20,8 +20,19 @@ is no Keystone to ask for a catalog: every request goes to the endpoint
 given, with the token in X-Auth-Token.
 """
 
+from keystoneauth1 import exceptions
 from keystoneauth1 import loading
 from keystoneauth1 import token_endpoint
+
+# What openstackclient, openstacksdk and cinderclient call the volume API.
+VOLUME_SERVICE_TYPES = ('volume', 'volumev2', 'volumev3', 'block-storage',
+                        'block_storage', 'block-store')
+NO_SERVICE = (
+    'ksvd-cinder serves only the volume API: there is no %(service)s '
+    'service (no Keystone catalog, no Glance). To create a volume from an '
+    'image, give the image id or name to the volume API: cinder create '
+    '--image <image id or name> <size> (or imageRef in POST /v3/volumes); '
+    'images are listed by ksvd-cinder-manage image list')
 
 
 class KsvdToken(token_endpoint.Token):
@@ -30,6 +41,21 @@ class KsvdToken(token_endpoint.Token):
     def __init__(self, endpoint, token, project_id=None):
         super(KsvdToken, self).__init__(endpoint, token)
         self.project_id = project_id
+
+    def get_endpoint(self, session, service_type=None, **kwargs):
+        """The endpoint for the volume API; no other service exists.
+
+        Answering every service type with the volume endpoint made
+        openstackclient ask cinder for an image (``volume create
+        --image``) and fail with "'Proxy' object has no attribute
+        'find_image'"; now it says there is no such service and what to
+        run instead.
+        """
+        if service_type and service_type not in VOLUME_SERVICE_TYPES:
+            raise exceptions.EndpointNotFound(
+                NO_SERVICE % {'service': service_type})
+        return super(KsvdToken, self).get_endpoint(
+            session, service_type=service_type, **kwargs)
 
     def get_project_id(self, session, **kwargs):
         return self.project_id

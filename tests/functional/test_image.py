@@ -341,3 +341,49 @@ class ImageServiceTest(NfsDeployment, base.FunctionalTestCase):
             self._assert_content(copy.id, raw)
             self.assertEqual(_sha256(self._volume_path(seed.id)),
                              _sha256(self._volume_path(copy.id)))
+
+    def test_cli_volume_from_image(self):
+        """openstack volume create --image: a clear error; cinder works."""
+        cinder = self._deploy()
+        raw = self._random_file('cli.raw', 1024 * 1024)
+        self._import(raw, '--name', 'cli-image')
+        env = services.service_env()
+        for name in list(env):
+            if name.startswith(('OS_', 'CINDER_')):
+                del env[name]
+        env['OS_TOKEN'] = self.token()
+        auth = ['--os-auth-type', 'ksvd-token', '--os-endpoint',
+                self.endpoint, '--os-project-id', base.PROJECT,
+                '--os-volume-api-version', base.API_VERSION]
+
+        def run(binary, *args):
+            proc = subprocess.run(
+                [os.path.join(services.BIN_DIR, binary)] + auth + list(args),
+                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env,
+                timeout=180)
+            return proc.returncode, proc.stdout.decode('utf-8', 'replace')
+
+        before = len(cinder.volumes.list())
+        rc, out = run('openstack', 'volume', 'create', '--image',
+                      'cli-image', '--size', '1', '--type', 'ksvd-nfs',
+                      'osc-from-image')
+        self.assertNotEqual(0, rc, out)
+        self.assertIn('ksvd-cinder serves only the volume API: there is no '
+                      'image service', out)
+        self.assertIn('cinder create --image <image id or name> <size>', out)
+        self.assertNotIn("has no attribute 'find_image'", out)
+        self.assertEqual(before, len(cinder.volumes.list()))
+
+        # The command the message names works, with the image's name.
+        rc, out = run('cinder', 'create', '--image', 'cli-image',
+                      '--volume-type', 'ksvd-nfs', '--name', 'cli-from-image',
+                      '1')
+        self.assertEqual(0, rc, out)
+        vol = [v for v in cinder.volumes.list() if v.name == 'cli-from-image']
+        self.assertEqual(1, len(vol))
+        vol = self.wait_status(cinder.volumes, vol[0].id, 'available', 240)
+        self._assert_content(vol.id, raw)
+        # openstackclient still does everything else of the volume API.
+        rc, out = run('openstack', 'volume', 'show', vol.id, '-f', 'value',
+                      '-c', 'status')
+        self.assertEqual((0, 'available'), (rc, out.strip()))
