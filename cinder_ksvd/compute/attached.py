@@ -181,11 +181,52 @@ def patch_driver(driver):
         _wrap_online_snapshot(base)
 
 
+def _copy_reported(volume, new_volume):
+    """Whether the MC put the copy proof on new_volume (metadata)."""
+    from cinder_ksvd.compute import events
+    metadata = getattr(new_volume, 'metadata', None) or {}
+    return metadata.get(events.COPY_PROOF_KEY) == volume.id
+
+
+def _wrap_completion(api_cls):
+    """Refuse a migration completion of an attached volume without proof.
+
+    For an attached volume cinder copies no data: the hypervisor (Nova;
+    here the MC in callback mode) must, and then calls
+    os-migrate_volume_completion.  A completion that only reports success
+    would make the new, empty volume the server's disk.
+    """
+    original = api_cls.migrate_volume_completion
+    if getattr(original, MARK, False):
+        return
+
+    @functools.wraps(original)
+    def migrate_volume_completion(self, context, volume, new_volume, error,
+                                  *args, **kwargs):
+        from cinder_ksvd.compute import events
+        if (not error and getattr(volume, 'migration_status', None)
+                and getattr(volume, 'volume_attachment', None)
+                and not _copy_reported(volume, new_volume)):
+            from cinder import exception
+            raise exception.InvalidVolume(reason=(
+                'volume %(old)s is attached: cinder copied none of its data '
+                'to %(new)s. Copy it, then set metadata %(key)s=%(old)s on '
+                '%(new)s, then complete the migration (or complete it with '
+                'error=true)' % {'old': volume.id, 'new': new_volume.id,
+                                 'key': events.COPY_PROOF_KEY}))
+        return original(self, context, volume, new_volume, error, *args,
+                        **kwargs)
+    setattr(migrate_volume_completion, MARK, True)
+    api_cls.migrate_volume_completion = migrate_volume_completion
+
+
 def patch_api():
     """Patch cinder.volume.api (it imports only once objects exist)."""
     from cinder.volume import api
     if hasattr(api.API, 'extend_attached_volume'):
         _wrap_extend_attached(api.API)
+    if hasattr(api.API, 'migrate_volume_completion'):
+        _wrap_completion(api.API)
 
 
 def install():

@@ -152,3 +152,47 @@ class ExtendAttachedTest(base.TestCase):
         api.scheduler_rpcapi.get_pools.side_effect = RuntimeError('down')
         api.extend_attached_volume(mock.Mock(), self.volume(), 3)
         self.assertEqual([3], api.calls)
+
+
+class CompletionTest(base.TestCase):
+
+    def api(self):
+        class API(object):
+            calls = []
+
+            def migrate_volume_completion(inner, context, volume, new,
+                                          error):
+                inner.calls.append((volume.id, new.id, error))
+                return new.id
+        attached._wrap_completion(API)
+        return API()
+
+    def volumes(self, metadata=None, attached_to=('att-1',),
+                migration='migrating'):
+        old = mock.Mock(id='old-1', migration_status=migration,
+                        volume_attachment=list(attached_to))
+        new = mock.Mock(id='new-1', metadata=metadata or {})
+        return old, new
+
+    def test_attached_without_proof_refused(self):
+        api = self.api()
+        for metadata in ({}, {'ksvd_copied_from': 'someone-else'}):
+            old, new = self.volumes(metadata)
+            exc = self.assertRaises(exception.InvalidVolume,
+                                    api.migrate_volume_completion,
+                                    mock.Mock(), old, new, False)
+            self.assertIn('volume old-1 is attached: cinder copied none of '
+                          'its data to new-1. Copy it, then set metadata '
+                          'ksvd_copied_from=old-1 on new-1', str(exc))
+        self.assertEqual([], api.calls)
+
+    def test_with_proof_error_or_detached_passes(self):
+        api = self.api()
+        cases = (self.volumes({'ksvd_copied_from': 'old-1'}), False), \
+            (self.volumes(), True), \
+            (self.volumes(attached_to=()), False), \
+            (self.volumes(migration=None), False)
+        for (old, new), error in cases:
+            self.assertEqual('new-1', api.migrate_volume_completion(
+                mock.Mock(), old, new, error))
+        self.assertEqual(4, len(api.calls))
