@@ -24,9 +24,10 @@ from keystoneauth1 import exceptions
 from keystoneauth1 import loading
 from keystoneauth1 import token_endpoint
 
-# What openstackclient, openstacksdk and cinderclient call the volume API.
-VOLUME_SERVICE_TYPES = ('volume', 'volumev2', 'volumev3', 'block-storage',
-                        'block_storage', 'block-store')
+# Service types with no endpoint here.  Only the image service: the
+# others openstackclient may ask for while it runs a volume command
+# (identity) keep getting the endpoint, as before, and are never used.
+NO_ENDPOINT_TYPES = ('image',)
 NO_SERVICE = (
     'ksvd-cinder serves only the volume API: there is no %(service)s '
     'service (no Keystone catalog, no Glance). To create a volume from an '
@@ -43,15 +44,15 @@ class KsvdToken(token_endpoint.Token):
         self.project_id = project_id
 
     def get_endpoint(self, session, service_type=None, **kwargs):
-        """The endpoint for the volume API; no other service exists.
+        """The volume endpoint, for any service type but the image one.
 
-        Answering every service type with the volume endpoint made
+        Answering the image service type with the volume endpoint made
         openstackclient ask cinder for an image (``volume create
         --image``) and fail with "'Proxy' object has no attribute
-        'find_image'"; now it says there is no such service and what to
+        'find_image'"; now it says there is no image service and what to
         run instead.
         """
-        if service_type and service_type not in VOLUME_SERVICE_TYPES:
+        if service_type in NO_ENDPOINT_TYPES:
             raise exceptions.EndpointNotFound(
                 NO_SERVICE % {'service': service_type})
         return super(KsvdToken, self).get_endpoint(
