@@ -30,6 +30,7 @@ from oslo_config import cfg
 from oslo_log import log as logging
 
 from cinder_ksvd.api import tokens
+from cinder_ksvd.api import urlproject
 from cinder_ksvd import opts
 
 LOG = logging.getLogger(__name__)
@@ -171,7 +172,9 @@ class TokenAuth(object):
             timestamp=getattr(previous, 'timestamp', None),
             request_id=environ.get('openstack.request_id'),
             global_request_id=environ.get('openstack.global_request_id'))
-        return self.application(environ, start_response)
+        # A URL of another project: a 400 that names the token's project.
+        return urlproject.call(self.application, environ, start_response,
+                               project)
 
     def _refuse(self, environ, start_response, reason):
         LOG.warning('401 for %s %s from %s: %s',

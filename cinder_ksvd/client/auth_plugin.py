@@ -20,8 +20,20 @@ is no Keystone to ask for a catalog: every request goes to the endpoint
 given, with the token in X-Auth-Token.
 """
 
+from keystoneauth1 import exceptions
 from keystoneauth1 import loading
 from keystoneauth1 import token_endpoint
+
+# Service types with no endpoint here.  Only the image service: the
+# others openstackclient may ask for while it runs a volume command
+# (identity) keep getting the endpoint, as before, and are never used.
+NO_ENDPOINT_TYPES = ('image',)
+NO_SERVICE = (
+    'ksvd-cinder serves only the volume API: there is no %(service)s '
+    'service (no Keystone catalog, no Glance). To create a volume from an '
+    'image, give the image id or name to the volume API: cinder create '
+    '--image <image id or name> <size> (or imageRef in POST /v3/volumes); '
+    'images are listed by ksvd-cinder-manage image list')
 
 
 class KsvdToken(token_endpoint.Token):
@@ -30,6 +42,21 @@ class KsvdToken(token_endpoint.Token):
     def __init__(self, endpoint, token, project_id=None):
         super(KsvdToken, self).__init__(endpoint, token)
         self.project_id = project_id
+
+    def get_endpoint(self, session, service_type=None, **kwargs):
+        """The volume endpoint, for any service type but the image one.
+
+        Answering the image service type with the volume endpoint made
+        openstackclient ask cinder for an image (``volume create
+        --image``) and fail with "'Proxy' object has no attribute
+        'find_image'"; now it says there is no image service and what to
+        run instead.
+        """
+        if service_type in NO_ENDPOINT_TYPES:
+            raise exceptions.EndpointNotFound(
+                NO_SERVICE % {'service': service_type})
+        return super(KsvdToken, self).get_endpoint(
+            session, service_type=service_type, **kwargs)
 
     def get_project_id(self, session, **kwargs):
         return self.project_id
@@ -75,6 +102,10 @@ class KsvdTokenLoader(loading.BaseLoader):
                              'ksvd-cinder-manage token create'),
             loading.Opt('project-id',
                         help='Project of the token, for clients that ask '
-                             'for it (optional)'),
+                             'for it (optional; python-cinderclient\'s '
+                             'shell requires one). It is not sent: the '
+                             'token decides the project, and a URL naming '
+                             'another project is refused with a message '
+                             'naming the token\'s'),
         ])
         return options

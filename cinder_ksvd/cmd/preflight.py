@@ -29,6 +29,20 @@ from oslo_utils import importutils
 EX_CONFIG = 78
 DEFAULT_VOLUME_DRIVER = 'cinder.volume.drivers.lvm.LVMVolumeDriver'
 
+# Where cinder-rootwrap (exec_dirs) finds tools a service user's PATH
+# often lacks.
+SBIN_DIRS = ('/usr/local/sbin', '/usr/sbin', '/sbin')
+
+# (tool, what the backend needs it for, packages that have it, driver
+# classes that need it: None = every driver but cinder's test fakes).
+TOOLS = (
+    ('qemu-img', 'images, clones, extend and snapshots',
+     'Debian/Ubuntu: qemu-utils, EL: qemu-img', None),
+    ('mount.nfs', 'mounting its shares',
+     'Debian/Ubuntu: nfs-common, EL: nfs-utils',
+     ('cinder.volume.drivers.nfs.NfsDriver',)),
+)
+
 
 class ConfigProblem(Exception):
     """A configuration error an operator must fix; str() is one line."""
@@ -141,8 +155,55 @@ def check_database(conf):
                                 % (shown, directory, os.getuid()))
 
 
+def find_tool(name):
+    """Path of an executable name in PATH or the sbin dirs, or None."""
+    dirs = os.environ.get('PATH', '').split(os.pathsep) + list(SBIN_DIRS)
+    for directory in dirs:
+        if not directory:
+            continue
+        path = os.path.join(directory, name)
+        if os.path.isfile(path) and os.access(path, os.X_OK):
+            return path
+    return None
+
+
+def needed_tools(cls):
+    """(tool, reason, packages) a driver class needs on this host."""
+    if not isinstance(cls, type) or cls.__module__.startswith(
+            'cinder.tests.'):
+        return []  # cinder's fake drivers run no command
+    names = set('%s.%s' % (klass.__module__, klass.__name__)
+                for klass in cls.__mro__)
+    return [(tool, reason, packages)
+            for tool, reason, packages, classes in TOOLS
+            if classes is None or names.intersection(classes)]
+
+
+def check_tools(backend_classes):
+    """Every tool the backends need is installed; one line if not.
+
+    backend_classes: (backend, driver path, class).  Stock cinder starts
+    without them and fails each operation later ('No valid backend').
+    """
+    lacking = []
+    for backend, driver, cls in backend_classes:
+        missing = [(tool, reason, packages)
+                   for tool, reason, packages in needed_tools(cls)
+                   if not find_tool(tool)]
+        for tool, reason, packages in missing:
+            lacking.append('[%s] %s needs %s for %s (%s)'
+                           % (backend, driver.rsplit('.', 1)[-1], tool,
+                              reason, packages))
+    if lacking:
+        raise ConfigProblem('missing tools, not found in PATH or %s: %s'
+                            % (':'.join(SBIN_DIRS), '; '.join(lacking)))
+
+
 def check_backends(conf):
-    """Each enabled backend has a section whose volume_driver imports."""
+    """Each enabled backend has a section whose volume_driver imports.
+
+    Then the tools those drivers need (qemu-img, mount.nfs) must exist.
+    """
     backends = [b for b in _value(conf, 'enabled_backends') if b]
     sections = set(conf.list_all_sections())
     if backends:
@@ -152,6 +213,7 @@ def check_backends(conf):
         from cinder import objects
         objects.register_all()
     default_driver = _value(conf, 'volume_driver', 'backend_defaults')
+    loaded = []
     for backend in backends:
         if backend not in sections:
             raise ConfigProblem('enabled_backends names %r but no config '
@@ -160,13 +222,15 @@ def check_backends(conf):
         driver = (_value(conf, 'volume_driver', backend) or default_driver
                   or DEFAULT_VOLUME_DRIVER)
         try:
-            importutils.import_class(driver)
+            cls = importutils.import_class(driver)
         except Exception as exc:  # ImportError, AttributeError, any raise
             raise ConfigProblem('[%s] volume_driver %s cannot be loaded: '
                                 '%s: %s' % (backend, driver,
                                             type(exc).__name__,
                                             str(exc).splitlines()[0]
                                             if str(exc) else ''))
+        loaded.append((backend, driver, cls))
+    check_tools(loaded)
     return backends
 
 

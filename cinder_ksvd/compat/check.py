@@ -18,6 +18,7 @@ what it needed, what is missing and whether cinder can use it.
 
 import importlib
 import inspect
+import os
 import sys
 
 from cinder_ksvd.compat import importer
@@ -90,6 +91,59 @@ def _scan_unlisted(module_name, result):
     if used:
         result.warnings.append('%s uses the Python 2 builtins %s (%s)'
                                % (origin, ', '.join(sorted(used)), hint))
+
+
+def _py2_lines(result, name, findings):
+    """A refused module: one error, one missing line per finding."""
+    result.errors.append(str(importer.DriverLoadRefused(name, findings)))
+    for finding in findings:
+        result.missing.append('Python %d code: %s'
+                              % (sys.version_info[0], finding))
+
+
+def _package_dir(finder, prefix):
+    if prefix in finder.locations:
+        return finder.locations[prefix]
+    package = sys.modules.get(prefix)
+    path = list(getattr(package, '__path__', None) or ())
+    return path[0] if path else None
+
+
+def _scan_rest(finder, module_name, result):
+    """After a failed import: scan the driver package's other modules.
+
+    The import stopped at the first module it could not run; the modules
+    it never reached are scanned (not run), so one check names every
+    Python 2 construct of the package.
+    """
+    prefixes = [p for p in finder.prefixes
+                if module_name == p or module_name.startswith(p + '.')]
+    if not prefixes:
+        return
+    prefix = max(prefixes, key=len)
+    top = _package_dir(finder, prefix)
+    if not top or not os.path.isdir(top):
+        return
+    for directory, dirs, files in sorted(os.walk(top)):
+        dirs[:] = sorted(d for d in dirs if not d.startswith(('.', '_')))
+        for filename in sorted(files):
+            if not filename.endswith('.py'):
+                continue
+            relative = os.path.relpath(os.path.join(directory, filename),
+                                       top)[:-3].split(os.sep)
+            if relative[-1] == '__init__':
+                relative = relative[:-1]
+            name = '.'.join([prefix] + relative)
+            if name in finder.reports:
+                continue  # imported (and reported) already
+            path = os.path.join(directory, filename)
+            with open(path, 'rb') as handle:
+                source = handle.read().decode('utf-8', 'replace')
+            findings, _used = py2check.scan(source, path)
+            for finding in findings:
+                result.missing.append('Python %d code: %s (%s, not reached: '
+                                      'the import stopped earlier)'
+                                      % (sys.version_info[0], finding, name))
 
 
 def _describe(report, result):
@@ -182,6 +236,9 @@ def check(conf, driver):
         finder, added = importer.CompatFinder(aliases=False), []
         result.warnings.append('[ksvd] compat is off: loaded the way the '
                                'services will, without any shim')
+    # Report every module refuse mode stops at, not the first only (this
+    # command exits after the check: the services never see the flag).
+    finder.collect = True
     try:
         from cinder import objects
         objects.register_all()  # as every cinder service does first
@@ -193,10 +250,7 @@ def check(conf, driver):
     try:
         module = importlib.import_module(module_name)
     except importer.DriverLoadRefused as exc:
-        result.errors.append(str(exc))
-        for finding in exc.findings:
-            result.missing.append('Python %d code: %s'
-                                  % (sys.version_info[0], finding))
+        _py2_lines(result, exc.module, exc.findings)
     except ImportError as exc:
         missing = _missing_module(exc)
         if missing:
@@ -209,8 +263,10 @@ def check(conf, driver):
                     % (missing, 3 - sys.version_info[0] + 2))
             else:
                 result.missing.append(
-                    'module %s: install it (pip or distribution package)'
-                    % missing)
+                    'module %s: install it (pip or distribution package), '
+                    'or map the directory of a driver checked out '
+                    'elsewhere: [ksvd_compat] driver_locations = '
+                    '%s=<directory>' % (missing, missing))
         result.errors.append('cannot import %s: %s' % (
             module_name, str(exc).splitlines()[0] if str(exc) else
             type(exc).__name__))
@@ -220,6 +276,13 @@ def check(conf, driver):
             str(exc).splitlines()[0] if str(exc) else ''))
     for name in sorted(finder.reports):
         _describe(finder.reports[name], result)
+    refused = [(name, finder.reports[name].refused)
+               for name in sorted(finder.reports)
+               if finder.reports[name].refused]
+    for name, findings in refused:
+        _py2_lines(result, name, findings)
+    if module is None:
+        _scan_rest(finder, module_name, result)
     if added:
         grouped = {}
         for entry in added:
@@ -236,6 +299,8 @@ def check(conf, driver):
         result.missing.append('class %s in %s' % (class_name, module_name))
         result.errors.append('%s has no %s' % (module_name, class_name))
         return result
-    result.loaded = True
+    # With modules refuse mode stops at, the services would not load it;
+    # its interface is checked all the same, to report everything at once.
+    result.loaded = not refused
     check_interface(cls, result)
     return result

@@ -59,6 +59,7 @@ class DriverLoadRefused(ImportError):
 
     def __init__(self, name, findings):
         self.findings = findings
+        self.module = name
         first = findings[0]
         more = len(findings) - 1
         message = ('%s cannot run on Python %d.%d: %s%s; fix the driver'
@@ -80,6 +81,7 @@ class ModuleReport(object):
         self.aliases = set()        # moved cinder modules it imported
         self.overlays = set()       # cinder names seen in their compat form
         self.findings = []          # py2check findings (warn mode)
+        self.refused = []           # findings refuse mode stops at (check)
         self.fixups = []            # known-driver fixups applied
         self.mapped_from = None     # directory of a driver_locations entry
 
@@ -126,6 +128,9 @@ class CompatFinder(object):
         self.fixups = fixups
         self.conf = conf
         self.reports = {}
+        # driver check: run modules refuse mode would stop at, and keep
+        # their findings in report.refused, to report every one at once.
+        self.collect = False
         self._lock = threading.RLock()
 
     # -- which names ----------------------------------------------------
@@ -258,13 +263,18 @@ class CompatFinder(object):
         findings, used = py2check.scan(source, filename or fullname)
         report.builtins |= used
         if findings:
-            if findings[0].syntax or self.py2_idioms == 'refuse':
+            if findings[0].syntax:
                 raise DriverLoadRefused(fullname, findings)
-            report.findings.extend(findings)
-            _log().warning('%s: %d Python 2 construct(s) left as they are '
-                           '([ksvd_compat] py2_idioms = warn): %s',
-                           fullname, len(findings),
-                           '; '.join(str(f) for f in findings))
+            if self.py2_idioms == 'refuse' and self.collect:
+                report.refused.extend(findings)
+            elif self.py2_idioms == 'refuse':
+                raise DriverLoadRefused(fullname, findings)
+            else:
+                report.findings.extend(findings)
+                _log().warning('%s: %d Python 2 construct(s) left as they '
+                               'are ([ksvd_compat] py2_idioms = warn): %s',
+                               fullname, len(findings),
+                               '; '.join(str(f) for f in findings))
         release.apply()
         namespace = module.__dict__
         namespace['__builtins__'] = self.builtins_for(report)

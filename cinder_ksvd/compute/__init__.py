@@ -48,8 +48,10 @@ def install():
     """Run the delivery worker with every cinder-volume service."""
     from cinder import service
 
+    from cinder_ksvd.compute import attached
     from cinder_ksvd.compute import lifecycle
     lifecycle.wrap_service(service.Service)
+    attached.install()
 
 
 def _register_class_option():
@@ -66,6 +68,8 @@ def configured(conf):
                     'is %s: cinder talks to that class, KSVD hears no '
                     'compute event', conf.compute_api_class)
         return
+    from cinder_ksvd.compute import logtext
+    logtext.install()
     group = conf[opts.COMPUTE_GROUP]
     LOG.info('Compute events go to %(sinks)s; callback mode %(mode)s; '
              'attachment checks %(mc)s',
@@ -79,6 +83,8 @@ def configured(conf):
 
 def disable(conf):
     from cinder_ksvd.compute import lifecycle
+    from cinder_ksvd.compute import logtext
+    logtext.uninstall()
     _register_class_option()
     if lifecycle.uses_our_class(conf):
         LOG.warning('[ksvd] compute is off but compute_api_class is %s: '

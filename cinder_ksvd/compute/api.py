@@ -210,9 +210,13 @@ class API(object):
                 return 'migration completion reported an error'
             return False
 
+        # cinder copies nothing for an attached volume: the MC must copy
+        # the data and say so on the new volume (see events.COPY_PROOF_KEY).
         self._request(context, operation, events.SWAP_REQUESTED,
                       [server_id], src_volid, probe,
-                      new_volume_id=str(new_volume_id))
+                      new_volume_id=str(new_volume_id),
+                      copy_proof={'metadata_key': events.COPY_PROOF_KEY,
+                                  'value': str(src_volid)})
 
     def create_volume_snapshot(self, context, volume_id, create_info,
                                **kwargs):

@@ -27,7 +27,14 @@ import uuid
 
 import jsonschema
 
-SCHEMA_VERSION = '1.0'
+SCHEMA_VERSION = '1.1'
+# Versions a stored event may carry (the outbox keeps events across
+# upgrades); 1.1 added copy_proof to volume.swap_requested.
+SCHEMA_VERSIONS = ('1.0', '1.1')
+# Callback mode, swap of an attached volume: after copying the data, the MC
+# sets this metadata key on the new volume to the old volume's id; cinder
+# refuses os-migrate_volume_completion without it (compute.attached).
+COPY_PROOF_KEY = 'ksvd_copied_from'
 
 VOLUME_EXTENDED = 'volume.extended'
 VOLUME_REIMAGED = 'volume.reimaged'
@@ -51,7 +58,8 @@ _RFC3339_UTC = ('^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}'
 TYPE_FIELDS = {
     VOLUME_EXTENDED: ((), ('new_size',)),
     VOLUME_REIMAGED: ((), ()),
-    SWAP_REQUESTED: (('new_volume_id', 'callback_deadline'), ()),
+    SWAP_REQUESTED: (('new_volume_id', 'callback_deadline'),
+                     ('copy_proof',)),
     SNAPSHOT_CREATE_REQUESTED: (
         ('snapshot_id', 'host_action', 'callback_deadline'), ()),
     SNAPSHOT_DELETE_REQUESTED: (
@@ -75,7 +83,7 @@ def _type_rule(type):
 
 SCHEMA = {
     '$schema': 'http://json-schema.org/draft-07/schema#',
-    '$id': 'urn:ksvd:cinder:compute-event:1.0',
+    '$id': 'urn:ksvd:cinder:compute-event:%s' % SCHEMA_VERSION,
     'title': 'ksvd-cinder compute event',
     'description': 'An event ksvd-cinder sends to KSVD where stock cinder '
                    'would notify Nova. See doc/compute-events.md.',
@@ -88,7 +96,7 @@ SCHEMA = {
             'description': 'Version of this schema; a receiver rejects a '
                            'major version it does not know.',
             'type': 'string',
-            'enum': [SCHEMA_VERSION],
+            'enum': list(SCHEMA_VERSIONS),
         },
         'event_id': {
             'description': 'Random UUID (version 4) of this event; every '
@@ -139,6 +147,22 @@ SCHEMA = {
                            'to.',
             'type': 'string',
             'pattern': _UUID,
+        },
+        'copy_proof': {
+            'description': 'volume.swap_requested only (since 1.1): the MC '
+                           'must copy the data of volume_id to '
+                           'new_volume_id (cinder copies nothing for an '
+                           'attached volume), then set this metadata item '
+                           'on new_volume_id, before it calls '
+                           'os-migrate_volume_completion; cinder refuses '
+                           'the completion without it.',
+            'type': 'object',
+            'additionalProperties': False,
+            'required': ['metadata_key', 'value'],
+            'properties': {
+                'metadata_key': {'type': 'string', 'enum': [COPY_PROOF_KEY]},
+                'value': {'type': 'string', 'pattern': _UUID},
+            },
         },
         'snapshot_id': {
             'description': 'snapshot.* events only: the cinder snapshot.',

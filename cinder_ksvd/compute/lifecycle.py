@@ -108,6 +108,14 @@ def wrap_service(service_class):
 
     @functools.wraps(original_start)
     def start(self, *args, **kwargs):
+        if getattr(self, 'binary', None) == VOLUME_BINARY:
+            from cinder_ksvd.compute import attached
+            try:
+                attached.patch_driver(getattr(getattr(
+                    self, 'manager', None), 'driver', None))
+            except Exception:
+                LOG.exception('Could not patch the volume driver for '
+                              'attached volumes')
         result = original_start(self, *args, **kwargs)
         try:
             service_started(getattr(self, 'binary', None))

@@ -235,10 +235,15 @@ def service_env():
     return env
 
 
-def run_command(binary, args, cwd, timeout=180):
-    """Run a wrapper to completion; return (returncode, stdout, stderr)."""
+def run_command(binary, args, cwd, timeout=180, env=None):
+    """Run a wrapper to completion; return (returncode, stdout, stderr).
+
+    env: variables set on top of service_env().
+    """
+    environ = service_env()
+    environ.update(env or {})
     proc = subprocess.run([os.path.join(BIN_DIR, binary)] + list(args),
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                          cwd=cwd, timeout=timeout, env=service_env())
+                          cwd=cwd, timeout=timeout, env=environ)
     return (proc.returncode, proc.stdout.decode('utf-8', 'replace'),
             proc.stderr.decode('utf-8', 'replace'))

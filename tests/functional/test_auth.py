@@ -198,6 +198,10 @@ class AuthTest(base.FunctionalTestCase):
             mc.attachments.delete(att_id)
         self.api.wait_for_log('Attachment connected to vm %s, checking '
                               'data on nova' % server)
+        # cinder's warning for it speaks of KSVD, not Nova.
+        self.api.wait_for_log('The attachment has an instance id and '
+                              'KSVD\'s compute API does not know that server')
+        self.assertNotIn('not found on Nova', self.api.output())
         self.wait_status(member.volumes, vol.id, 'available')
         member.volumes.delete(vol.id)
         self.wait_gone(admin.volumes, vol.id)
@@ -250,8 +254,44 @@ class AuthTest(base.FunctionalTestCase):
         listed = json.loads(osc.stdout.decode('utf-8'))
         self.assertEqual([(vol.id, 'cli-1')],
                          [(row['ID'], row['Name']) for row in listed])
+        # An endpoint with another project than the token's: refused with
+        # a message naming the token's project (stock: "Malformed request
+        # url").
+        proc = subprocess.run(
+            [cli, '--os-auth-type', 'ksvd-token', '--os-endpoint',
+             self.endpoint + '/not-cli', '--os-project-id', 'cli',
+             '--os-volume-api-version', base.API_VERSION, 'list'],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env,
+            timeout=120)
+        text = proc.stdout.decode('utf-8', 'replace')
+        self.assertNotEqual(0, proc.returncode, text)
+        self.assertIn('This token belongs to project cli, but the URL names '
+                      'project not-cli', text)
+        self.assertIn('OS_PROJECT_ID=cli', text)
+        self.assertNotIn('Malformed request url', text)
         cinder('delete', vol.id)
         self.wait_gone(reader.volumes, vol.id)
+
+    def test_url_of_another_project_names_the_token_project(self):
+        self._deploy()
+        token_a = self.token(project='proj-a', user='a', roles=('member',))
+        status, body = self.http('GET', '/proj-b/volumes', token_a)
+        self.assertEqual(400, status, body)
+        self.assertEqual(
+            'This token belongs to project proj-a, but the URL names project '
+            'proj-b. Use the endpoint without a project (.../v3) or with the '
+            "token's (.../v3/proj-a); with cinder or openstack and "
+            '--os-auth-type ksvd-token: OS_PROJECT_ID=proj-a.',
+            body['badRequest']['message'])
+        # The token's own project in the URL, or none, works.
+        self.assertEqual(200, self.http('GET', '/proj-a/volumes',
+                                        token_a)[0])
+        self.assertEqual(200, self.http('GET', '/volumes', token_a)[0])
+        # A 400 for another reason keeps cinder's own message.
+        status, body = self.http('POST', '/proj-a/volumes', token_a,
+                                 body={'volume': {'size': 'big'}})
+        self.assertEqual(400, status, body)
+        self.assertNotIn('belongs to project', json.dumps(body))
 
     def test_noauth_compat_switch(self):
         cinder = self._deploy({'ksvd_auth': {'allow_noauth_header': 'true'}})

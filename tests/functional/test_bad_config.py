@@ -39,12 +39,12 @@ class BadConfigTest(base.FunctionalTestCase):
         return services.write_conf(
             os.path.join(self.workdir, 'cinder.conf'), values)
 
-    def _assert_refused(self, binary, conf, expect):
+    def _assert_refused(self, binary, conf, expect, env=None):
         extra = ['db', 'sync'] if binary == 'ksvd-cinder-manage' else []
         rc, out, err = services.run_command(
             binary, ['--config-file', services.DIST_CONF,
                      '--config-file', conf] + extra, self.workdir,
-            timeout=120)
+            timeout=120, env=env)
         self.assertEqual(78, rc, 'exit %s\nstdout: %s\nstderr: %s'
                          % (rc, out, err))
         lines = err.strip().splitlines()
@@ -98,3 +98,36 @@ class BadConfigTest(base.FunctionalTestCase):
         self._assert_refused('ksvd-cinder-volume', conf,
                              '%s/printer.py:3: Python 2 syntax: print '
                              'statement' % fixtures)
+
+    def test_missing_tools_of_the_nfs_backend(self):
+        """No qemu-img on PATH: the volume service says so and stops.
+
+        Stock cinder starts and fails each extend, clone or volume from an
+        image later ('No valid backend').  mount.nfs is in /usr/sbin, where
+        rootwrap finds it, so only qemu-img is named.
+        """
+        if not os.path.exists('/usr/sbin/mount.nfs'):
+            self.fail('mount.nfs is not in /usr/sbin (Debian: nfs-common)')
+        shares = os.path.join(self.workdir, 'shares')
+        with open(shares, 'w') as handle:
+            handle.write('127.0.0.1:/srv/ksvd-tools-test\n')
+        conf = self._conf(
+            DEFAULT={'enabled_backends': 'nfs,fake'},
+            nfs={'volume_driver': 'cinder.volume.drivers.nfs.NfsDriver',
+                 'nfs_shares_config': shares})
+        # PATH: the machine's /usr/bin without qemu-img (os-brick and the
+        # checks run other tools at import).
+        no_qemu = os.path.join(self.workdir, 'bin')
+        os.makedirs(no_qemu)
+        for name in os.listdir('/usr/bin'):
+            if not name.startswith('qemu-img'):
+                os.symlink(os.path.join('/usr/bin', name),
+                           os.path.join(no_qemu, name))
+        for binary in ('ksvd-cinder-volume', 'ksvd-cinder-all'):
+            line = self._assert_refused(
+                binary, conf, 'missing tools', env={'PATH': no_qemu})
+            self.assertIn('[nfs] NfsDriver needs qemu-img for images, '
+                          'clones, extend and snapshots (Debian/Ubuntu: '
+                          'qemu-utils, EL: qemu-img)', line)
+            self.assertNotIn('mount.nfs', line)
+            self.assertNotIn('[fake]', line)

@@ -151,3 +151,44 @@ class CompatDriverTest(base.FunctionalTestCase):
                      'DELETE /api/v2.0/pool/dataset/id/%s 200' % quoted):
             self.assertIn(line, seen)
         self.assertNotIn('Traceback', volume.output())
+
+
+class DriverCheckReportTest(base.FunctionalTestCase):
+    """ksvd-cinder-manage driver check reports every problem in one run."""
+
+    def test_every_problem_of_a_package(self):
+        conf = services.write_conf(
+            os.path.join(self.workdir, 'cinder.conf'), {
+                'DEFAULT': {'state_path': self.workdir},
+                'database': {'connection':
+                             'sqlite:///%s/cinder.sqlite' % self.workdir},
+                'ksvd_compat': {'modules': 'py2many'},
+            })
+        rc, out, err = services.run_command(
+            'ksvd-cinder-manage',
+            ['--config-file', services.DIST_CONF, '--config-file', conf,
+             'driver', 'check', 'py2many.driver.ManyDriver'],
+            self.workdir, env={'PYTHONPATH': FIXTURES})
+        self.assertEqual(1, rc, out + err)
+        self.assertNotIn('Traceback', out + err)
+        lines = out.splitlines()
+        self.assertIn('loaded:     no', lines)
+        package = os.path.join(FIXTURES, 'py2many')
+        for line in (
+                'missing:    module py2many_vendor_sdk: install it (pip or '
+                'distribution package), or map the directory of a driver '
+                'checked out elsewhere: [ksvd_compat] driver_locations = '
+                'py2many_vendor_sdk=<directory>',
+                'missing:    Python 3 code: %s/api.py:3: .iteritems() does '
+                'not exist on Python 3: use .items()' % package,
+                'missing:    Python 3 code: %s/helpers.py:7: .next() is '
+                'Python 2 iterator protocol: use next(it)' % package,
+                'missing:    Python 3 code: %s/tools/report.py:3: Python 2 '
+                'syntax: print statement: use print(...) '
+                '(py2many.tools.report, not reached: the import stopped '
+                'earlier)' % package):
+            self.assertIn(line, lines)
+        errors = [line for line in lines if line.startswith('error:')]
+        self.assertEqual(3, len(errors), out)
+        self.assertEqual('result:     NOT usable: fix the lines above',
+                         lines[-1])

@@ -49,17 +49,17 @@ class ComputeNotifierTest(base.FunctionalTestCase):
         self.rabbit = self.need(services.RabbitVhost())
         self.generation = 0
 
-    def _conf(self, backends=('fake',)):
+    def _conf(self, backends=('fake',), compute=None):
         extra = {
             'DEFAULT': {'enabled_backends': ','.join(backends)},
-            'ksvd_compute': {
+            'ksvd_compute': dict({
                 'sinks': 'webhook,log',
                 'webhook_url': self.receiver.url,
                 'webhook_secret': SECRET,
                 'delivery_interval': '1',
                 'retry_interval': '1',
                 'retry_max_interval': '2',
-            },
+            }, **(compute or {})),
         }
         for backend in backends:
             extra[backend] = {
@@ -234,3 +234,61 @@ class ComputeNotifierTest(base.FunctionalTestCase):
         self._assert_settled(cinder)
         cinder.volumes.delete(vol.id)
         self.wait_gone(cinder.volumes, vol.id)
+
+    def test_callback_swap_needs_the_copy_reported(self):
+        """Callback mode: completing a swap without the copy is refused.
+
+        cinder copies nothing for an attached volume; the MC (here the
+        test, with the events the receiver got) must copy, set the
+        copy_proof metadata on the new volume, then complete.
+        """
+        from cinderclient import exceptions
+        self._conf(backends=('fake', 'fake2'),
+                   compute={'callback_mode': 'true',
+                            'callback_timeout': '240'})
+        cinder, procs = self._start_services()
+        self.wait_for('both backends in the scheduler', lambda: len(
+            cinder.pools.list(detailed=False)) >= 2, 120)
+        server_id = str(uuid.uuid4())
+        vol = self._new_volume(cinder, 'compute-swap')
+        host = getattr(vol, 'os-vol-host-attr:host')
+        source, target = ('@fake#', '@fake2#')
+        if source not in host:
+            source, target = target, source
+        self._attach(cinder, vol.id, server_id)
+
+        cinder.volumes.migrate_volume(vol.id, host.replace(source, target),
+                                      False, False)
+        self.wait_for('swap request at the MC', lambda: self.receiver
+                      .of_type('volume.swap_requested'), 120)
+        request, = self.receiver.of_type('volume.swap_requested')
+        self.assertEqual('1.1', request['schema_version'])
+        new_id = request['new_volume_id']
+        self.assertEqual({'metadata_key': 'ksvd_copied_from',
+                          'value': vol.id}, request['copy_proof'])
+        self.wait_status(cinder.volumes, new_id, 'available')
+
+        # Completion that only reports success: refused, nothing changes.
+        exc = self.assertRaises(
+            exceptions.BadRequest, cinder.volumes.migrate_volume_completion,
+            vol.id, new_id, False)
+        self.assertIn('volume %s is attached: cinder copied none of its '
+                      'data to %s' % (vol.id, new_id), str(exc))
+        self.assertEqual('migrating', getattr(cinder.volumes.get(vol.id),
+                                              'migration_status'))
+
+        # The MC copied the data (the fake driver has none) and says so.
+        cinder.volumes.set_metadata(new_id, {request['copy_proof'][
+            'metadata_key']: request['copy_proof']['value']})
+        cinder.volumes.migrate_volume_completion(vol.id, new_id, False)
+        self.wait_for('migration success', lambda: getattr(
+            cinder.volumes.get(vol.id), 'migration_status', None) ==
+            'success', 120)
+        procs[2].wait_for_log(r'KSVD completed the swap of attached volume '
+                              r'%s' % vol.id)
+        after = cinder.volumes.get(vol.id)
+        self.assertEqual('in-use', after.status)
+        self.assertIn(target, getattr(after, 'os-vol-host-attr:host'))
+        self.assertEqual([], self.receiver.of_type('callback.expired'))
+        self.assertEqual([], self.receiver.rejected)
+        self._assert_settled(cinder)

@@ -112,7 +112,45 @@ def _sha256(path, length=None):
     return digest.hexdigest()
 
 
-class ImageServiceTest(base.FunctionalTestCase):
+PRIVSEP_MARK = '<!-- privsep-helper-config'
+DOC_VENV = '/opt/ksvd-cinder'
+
+
+def documented_privsep(conf_path):
+    """doc/install.md's privsep helper_command block, for this test.
+
+    The venv of the doc (/opt/ksvd-cinder) becomes the tox venv, its
+    cinder-dist.conf the repository's and /etc/ksvd-cinder/cinder.conf the
+    test's; nothing else changes, so the services run what the doc says.
+    """
+    with open(os.path.join(services.REPO, 'doc', 'install.md')) as handle:
+        text = handle.read()
+    block = text[text.index(PRIVSEP_MARK):]
+    block = block[block.index('```ini\n') + 7:]
+    block = block[:block.index('```')]
+    venv = os.path.dirname(services.BIN_DIR)
+    sections, current = {}, None
+    for line in block.splitlines():
+        line = line.strip()
+        if line.startswith('['):
+            current = sections.setdefault(line.strip('[]'), {})
+        elif '=' in line:
+            key, value = [part.strip() for part in line.split('=', 1)]
+            value = value.replace(
+                DOC_VENV + '/share/ksvd-cinder/cinder-dist.conf',
+                services.DIST_CONF).replace(
+                '/etc/ksvd-cinder/cinder.conf', conf_path).replace(
+                DOC_VENV + '/bin/', venv + '/bin/')
+            current[key] = value
+    return sections
+
+
+class NfsDeployment(object):
+    """API, scheduler and volume on cinder's NFS driver (a bind mount).
+
+    Mixed into a FunctionalTestCase; _deploy() returns a cinder client and
+    sets share_dir (the files of the volumes), vtype, args, volume.
+    """
 
     def _deploy(self):
         rabbit = self.need(services.RabbitVhost())
@@ -128,9 +166,11 @@ class ImageServiceTest(base.FunctionalTestCase):
         self.store = os.path.join(self.workdir, 'images')
         os.makedirs(self.store)
         conf_path = os.path.join(self.workdir, 'cinder.conf')
-        privsep = '%s --config-file %s --config-file %s' % (
-            os.path.join(services.BIN_DIR, 'privsep-helper'),
-            services.DIST_CONF, conf_path)
+        privsep = documented_privsep(conf_path)
+        # Exactly the two sections the doc gives, nothing left unreplaced.
+        self.assertEqual(['cinder_sys_admin', 'privsep_osbrick'],
+                         sorted(privsep))
+        self.assertNotIn(DOC_VENV, repr(privsep))
         db_file = os.path.join(self.workdir, 'cinder.sqlite')
         self.db_file = db_file
         services.service_conf(
@@ -152,8 +192,8 @@ class ImageServiceTest(base.FunctionalTestCase):
                         'nas_secure_file_permissions': 'false',
                         'image_volume_cache_enabled': 'true'},
                 'ksvd_image': {'store_dir': self.store},
-                'cinder_sys_admin': {'helper_command': privsep},
-                'privsep_osbrick': {'helper_command': privsep},
+                'cinder_sys_admin': privsep['cinder_sys_admin'],
+                'privsep_osbrick': privsep['privsep_osbrick'],
             })
         self.args = ['--config-file', services.DIST_CONF,
                      '--config-file', conf_path]
@@ -175,6 +215,9 @@ class ImageServiceTest(base.FunctionalTestCase):
         vtype.set_keys({'volume_backend_name': 'ksvdnfs'})
         self.vtype = vtype.id
         return cinder
+
+
+class ImageServiceTest(NfsDeployment, base.FunctionalTestCase):
 
     def _import(self, path, *extra):
         rc, out, err = services.run_command(
@@ -298,3 +341,49 @@ class ImageServiceTest(base.FunctionalTestCase):
             self._assert_content(copy.id, raw)
             self.assertEqual(_sha256(self._volume_path(seed.id)),
                              _sha256(self._volume_path(copy.id)))
+
+    def test_cli_volume_from_image(self):
+        """openstack volume create --image: a clear error; cinder works."""
+        cinder = self._deploy()
+        raw = self._random_file('cli.raw', 1024 * 1024)
+        self._import(raw, '--name', 'cli-image')
+        env = services.service_env()
+        for name in list(env):
+            if name.startswith(('OS_', 'CINDER_')):
+                del env[name]
+        env['OS_TOKEN'] = self.token()
+        auth = ['--os-auth-type', 'ksvd-token', '--os-endpoint',
+                self.endpoint, '--os-project-id', base.PROJECT,
+                '--os-volume-api-version', base.API_VERSION]
+
+        def run(binary, *args):
+            proc = subprocess.run(
+                [os.path.join(services.BIN_DIR, binary)] + auth + list(args),
+                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env,
+                timeout=180)
+            return proc.returncode, proc.stdout.decode('utf-8', 'replace')
+
+        before = len(cinder.volumes.list())
+        rc, out = run('openstack', 'volume', 'create', '--image',
+                      'cli-image', '--size', '1', '--type', 'ksvd-nfs',
+                      'osc-from-image')
+        self.assertNotEqual(0, rc, out)
+        self.assertIn('ksvd-cinder serves only the volume API: there is no '
+                      'image service', out)
+        self.assertIn('cinder create --image <image id or name> <size>', out)
+        self.assertNotIn("has no attribute 'find_image'", out)
+        self.assertEqual(before, len(cinder.volumes.list()))
+
+        # The command the message names works, with the image's name.
+        rc, out = run('cinder', 'create', '--image', 'cli-image',
+                      '--volume-type', 'ksvd-nfs', '--name', 'cli-from-image',
+                      '1')
+        self.assertEqual(0, rc, out)
+        vol = [v for v in cinder.volumes.list() if v.name == 'cli-from-image']
+        self.assertEqual(1, len(vol))
+        vol = self.wait_status(cinder.volumes, vol[0].id, 'available', 240)
+        self._assert_content(vol.id, raw)
+        # openstackclient still does everything else of the volume API.
+        rc, out = run('openstack', 'volume', 'show', vol.id, '-f', 'value',
+                      '-c', 'status')
+        self.assertEqual((0, 'available'), (rc, out.strip()))

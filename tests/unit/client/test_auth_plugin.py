@@ -49,6 +49,21 @@ class PluginTest(base.TestCase):
         self.assertEqual('p', plugin.get_project_id(sess))
         self.assertFalse(plugin.invalidate())
 
+    def test_no_image_service(self):
+        from keystoneauth1 import exceptions
+        plugin = auth_plugin.KsvdTokenLoader().load_from_options(
+            endpoint='http://127.0.0.1:8776/v3', token='ksvd.x.y')
+        sess = session.Session(auth=plugin)
+        exc = self.assertRaises(exceptions.EndpointNotFound,
+                                plugin.get_endpoint, sess,
+                                service_type='image')
+        self.assertIn('there is no image service', str(exc))
+        self.assertIn('cinder create --image <image id or name> <size>',
+                      str(exc))
+        for service_type in (None, 'volumev3', 'block-storage', 'identity'):
+            self.assertEqual('http://127.0.0.1:8776/v3', plugin.get_endpoint(
+                sess, service_type=service_type))
+
     def test_client_package_imports_no_server_module(self):
         root = os.path.dirname(auth_plugin.__file__)
         for name in os.listdir(root):

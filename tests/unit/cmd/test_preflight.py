@@ -306,6 +306,77 @@ class BackendsTestCase(PreflightTestCase):
         self.assertEqual([], conf.enabled_backends)
 
 
+class ToolsTestCase(PreflightTestCase):
+    """The tools a backend's driver runs must be there at start."""
+
+    NFS = 'cinder.volume.drivers.nfs.NfsDriver'
+
+    def nfs_text(self):
+        return ('[DEFAULT]\nenabled_backends = nfs1,fake1\n'
+                '[database]\nconnection = %s\n[nfs1]\nvolume_driver = %s\n'
+                '[fake1]\nvolume_driver = %s\n'
+                % (self.db, self.NFS, FAKE_DRIVER))
+
+    def tools(self, *present):
+        """Only the named tools exist: a bin dir with them on PATH."""
+        bin_dir = self.make_tempdir()
+        for name in present:
+            path = self.write_file(bin_dir, name, '#!/bin/sh\nexit 0\n')
+            os.chmod(path, 0o755)
+        self.useFixture(fixtures.EnvironmentVariable('PATH', bin_dir))
+        self.useFixture(fixtures.MockPatchObject(preflight, 'SBIN_DIRS',
+                                                 ()))
+
+    def test_every_missing_tool_in_one_line(self):
+        self.tools()
+        path = self.config(self.nfs_text())
+        for service in ('volume', 'all'):
+            message = self.assertProblem(
+                ['--config-file', path], service,
+                'missing tools, not found in PATH',
+                '[nfs1] NfsDriver needs qemu-img for images, clones, extend '
+                'and snapshots (Debian/Ubuntu: qemu-utils, EL: qemu-img)',
+                '[nfs1] NfsDriver needs mount.nfs for mounting its shares '
+                '(Debian/Ubuntu: nfs-common, EL: nfs-utils)')
+            self.assertNotIn('fake1', message)
+
+    def test_one_missing(self):
+        self.tools('qemu-img')
+        path = self.config(self.nfs_text())
+        message = self.assertProblem(['--config-file', path], 'volume',
+                                     'needs mount.nfs')
+        self.assertNotIn('qemu-img', message)
+
+    def test_all_present(self):
+        self.tools('qemu-img', 'mount.nfs')
+        path = self.config(self.nfs_text())
+        conf = preflight.check(['--config-file', path], 'volume')
+        self.assertEqual(['nfs1', 'fake1'], conf.enabled_backends)
+
+    def test_not_executable_is_missing(self):
+        self.tools('mount.nfs')
+        os.chmod(os.path.join(os.environ['PATH'], 'mount.nfs'), 0o644)
+        self.assertIsNone(preflight.find_tool('mount.nfs'))
+
+    def test_needed_tools(self):
+        from cinder import objects
+        objects.register_all()  # cinder 21's NFS driver needs them
+        from cinder.volume.drivers import lvm
+        from cinder.volume.drivers import nfs
+        self.assertEqual(['qemu-img'], [t[0] for t in preflight.needed_tools(
+            lvm.LVMVolumeDriver)])
+        self.assertEqual(['qemu-img', 'mount.nfs'], [
+            t[0] for t in preflight.needed_tools(nfs.NfsDriver)])
+        from cinder.tests import fake_driver
+        self.assertEqual([], preflight.needed_tools(
+            fake_driver.FakeLoggingVolumeDriver))
+
+    def test_api_does_not_check_tools(self):
+        self.tools()
+        path = self.config(self.nfs_text())
+        preflight.check(['--config-file', path], 'api')
+
+
 class CoordinationTestCase(PreflightTestCase):
     """[coordination] backend_url is checked where cinder starts tooz."""
 

@@ -31,7 +31,7 @@ IXSYSTEMS = 'cinder.volume.drivers.ixsystems'
 IX_DRIVER = IXSYSTEMS + '.iscsi.FreeNASISCSIDriver'
 # Module names the sample drivers load under.
 SAMPLE_PREFIXES = (IXSYSTEMS, 'cinder.volume.drivers.acme', 'legacy',
-                   'py2bad', 'acme', 'mapped_pkg')
+                   'py2bad', 'py2many', 'acme', 'mapped_pkg')
 
 
 class CompatTestCase(base.TestCase):

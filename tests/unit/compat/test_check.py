@@ -12,6 +12,8 @@
 #    License for the specific language governing permissions and limitations
 #    under the License.
 
+import os
+
 from tests.unit.compat import fakes
 
 from cinder_ksvd.compat import check
@@ -56,6 +58,61 @@ class DriverCheckTestCase(fakes.CompatTestCase):
         self.assertIn('py2bad/idioms.py:6: .iteritems()', result.missing[0])
         self.assertTrue(result.lines()[-1].startswith('result:     NOT'))
 
+    def test_every_problem_in_one_run(self):
+        """Two refused modules, one never reached, a missing package."""
+        self.set(modules=['py2many'])
+        result = self.check('py2many.driver.ManyDriver')
+        self.assertFalse(result.ok)
+        self.assertFalse(result.loaded)
+        missing = '\n'.join(result.missing)
+        for fragment in ('py2many/api.py:3: .iteritems()',
+                         'py2many/helpers.py:3: .has_key(k)',
+                         'py2many/helpers.py:7: .next()',
+                         'py2many/tools/report.py:3: Python 2 syntax: '
+                         'print statement',
+                         '(py2many.tools.report, not reached: the import '
+                         'stopped earlier)',
+                         'module py2many_vendor_sdk: install it (pip or '
+                         'distribution package), or map the directory of a '
+                         'driver checked out elsewhere: [ksvd_compat] '
+                         'driver_locations = py2many_vendor_sdk=<directory>'):
+            self.assertIn(fragment, missing)
+        errors = '\n'.join(result.errors)
+        self.assertIn('py2many.api cannot run on Python', errors)
+        self.assertIn('py2many.helpers cannot run on Python', errors)
+        self.assertIn('cannot import py2many.driver: No module named '
+                      '\'py2many_vendor_sdk\'', errors)
+        self.assertEqual(3, len(result.errors), result.errors)
+        self.assertTrue(result.lines()[-1].startswith('result:     NOT'))
+
+    def test_refused_modules_and_interface_both_reported(self):
+        top = self.make_tempdir()
+        package = os.path.join(top, 'acme')
+        os.mkdir(package)
+        self.write_file(package, '__init__.py', '')
+        self.write_file(package, 'util.py', 'def f(d):\n'
+                        '    return d.iteritems()\n')
+        self.write_file(package, 'drv.py',
+                        'from cinder.volume import driver\n'
+                        'from acme import util  # noqa\n'
+                        'class D(driver.VolumeDriver):\n    pass\n')
+        fakes.sys.path.insert(0, top)
+        self.addCleanup(fakes.sys.path.remove, top)
+        self.set(modules=['acme'])
+        result = self.check('acme.drv.D')
+        self.assertFalse(result.loaded)
+        self.assertIn('acme/util.py:2: .iteritems()', result.missing[0])
+        self.assertIn('acme.util cannot run on Python', result.errors[0])
+        self.assertIn('create_volume', result.interface[0])
+        # refuse mode is unchanged for the services themselves.
+        finder = fakes.importer.current()
+        finder.collect = False
+        for name in ('acme', 'acme.util', 'acme.drv'):
+            fakes.sys.modules.pop(name, None)
+        finder.reports.clear()
+        self.assertRaises(fakes.importer.DriverLoadRefused,
+                          __import__, 'acme.drv')
+
     def test_unlisted_py2_driver_gets_a_hint(self):
         result = self.check('py2bad.printer.Printer')
         self.assertFalse(result.ok)
@@ -67,7 +124,10 @@ class DriverCheckTestCase(fakes.CompatTestCase):
         self.set(modules=['acme'])
         result = self.check('acme_not_there.driver.Driver')
         self.assertEqual(['module acme_not_there: install it (pip or '
-                          'distribution package)'], result.missing)
+                          'distribution package), or map the directory of '
+                          'a driver checked out elsewhere: [ksvd_compat] '
+                          'driver_locations = acme_not_there=<directory>'],
+                         result.missing)
 
     def test_missing_py2_name_says_list_it(self):
         top = self.make_tempdir()

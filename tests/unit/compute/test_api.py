@@ -215,6 +215,9 @@ class CallbackModeTestCase(APIBase):
         event, = self.stored()
         self.assertEqual(events.SWAP_REQUESTED, event['type'])
         self.assertEqual(self.new_id, event['new_volume_id'])
+        # The MC must copy the data and prove it on the new volume.
+        self.assertEqual({'metadata_key': 'ksvd_copied_from',
+                          'value': self.volume_id}, event['copy_proof'])
         self.assertEqual(['srv'], event['server_ids'])
         self.assertEqual(self.ctx.request_id, event['request_id'])
         self.assertRegex(event['callback_deadline'], r'Z$')

@@ -38,9 +38,13 @@ class SchemaFileTestCase(base.TestCase):
         jsonschema.Draft7Validator.check_schema(events.SCHEMA)
         self.assertEqual('http://json-schema.org/draft-07/schema#',
                          events.SCHEMA['$schema'])
-        self.assertEqual([events.SCHEMA_VERSION],
+        # 1.0 events stored before an upgrade still validate.
+        self.assertEqual(['1.0', '1.1'],
                          events.SCHEMA['properties']['schema_version']
                          ['enum'])
+        self.assertEqual('1.1', events.SCHEMA_VERSION)
+        self.assertEqual('urn:ksvd:cinder:compute-event:1.1',
+                         events.SCHEMA['$id'])
 
 
 class BuildTestCase(base.TestCase):
@@ -56,7 +60,7 @@ class BuildTestCase(base.TestCase):
         self.assertEqual(
             {'schema_version', 'event_id', 'type', 'volume_id', 'server_ids',
              'request_id', 'timestamp', 'new_size'}, set(event))
-        self.assertEqual('1.0', event['schema_version'])
+        self.assertEqual('1.1', event['schema_version'])
         self.assertEqual(4, uuid.UUID(event['event_id']).version)
         self.assertEqual('volume.extended', event['type'])
         self.assertEqual(self.volume_id, event['volume_id'])
@@ -167,6 +171,29 @@ class CallbackEventsTestCase(base.TestCase):
                              new_volume_id=new_id,
                              callback_deadline=self.deadline)
         self.assertEqual(new_id, event['new_volume_id'])
+        proof = {'metadata_key': 'ksvd_copied_from', 'value': self.volume_id}
+        event = events.build(events.SWAP_REQUESTED, self.volume_id, ['s'],
+                             new_volume_id=new_id, copy_proof=proof,
+                             callback_deadline=self.deadline)
+        self.assertEqual(proof, event['copy_proof'])
+        for bad in ({'metadata_key': 'other', 'value': self.volume_id},
+                    {'metadata_key': 'ksvd_copied_from'},
+                    dict(proof, extra=1)):
+            self.assertRaisesRegex(events.InvalidEvent, 'copy_proof',
+                                   events.build, events.SWAP_REQUESTED,
+                                   self.volume_id, ['s'],
+                                   new_volume_id=new_id, copy_proof=bad,
+                                   callback_deadline=self.deadline)
+        # Only a swap request carries it.
+        self.assertRaisesRegex(events.InvalidEvent, 'copy_proof',
+                               events.build, events.VOLUME_EXTENDED,
+                               self.volume_id, ['s'], copy_proof=proof)
+        # A 1.0 event (stored before an upgrade) still validates.
+        old = dict(events.build(events.SWAP_REQUESTED, self.volume_id, ['s'],
+                                new_volume_id=new_id,
+                                callback_deadline=self.deadline),
+                   schema_version='1.0')
+        self.assertIs(old, events.validate(old))
         self.assertRaisesRegex(events.InvalidEvent, 'new_volume_id',
                                events.build, events.SWAP_REQUESTED,
                                self.volume_id, ['s'],
