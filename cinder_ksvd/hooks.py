@@ -44,6 +44,7 @@ HOOKS = (
     ('image', 'cinder_ksvd.image'),
     ('compat', 'cinder_ksvd.compat'),
     ('cluster', 'cinder_ksvd.cluster'),
+    ('projects', 'cinder_ksvd.api.projects'),
 )
 
 

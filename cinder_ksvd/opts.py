@@ -79,6 +79,16 @@ hook_opts = [
                      'refuse to start when [coordination] backend_url '
                      'cannot be reached. Switch off to leave dead members '
                      'to the workers cleanup API.'),
+    cfg.BoolOpt('projects',
+                default=True,
+                help='Answer cinder\'s "does this project exist" question '
+                     'from the token file ([ksvd_auth] token_file) instead '
+                     'of Keystone: a project exists when a token names it '
+                     '(expired tokens count) or it is the caller\'s own. '
+                     'Per-project default volume types (/v3/default-types/'
+                     '{project}, microversion 3.62) need it; an unknown '
+                     'project answers 404. Switch off to let cinder ask '
+                     'Keystone.'),
 ]
 
 DATABASE_GROUP = 'ksvd_database'

@@ -408,6 +408,11 @@ class TokenStore(object):
     def __len__(self):
         return len(self._tokens)
 
+    def projects(self):
+        """The projects the file's tokens name (expired ones too)."""
+        self.refresh()
+        return frozenset(t.project for t in self._tokens.values())
+
     def authenticate(self, value, now=None):
         """Return the Token for a presented token string or raise TokenError.
 
