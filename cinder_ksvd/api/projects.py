@@ -127,6 +127,11 @@ def validate_project_and_authorize(context, project_id, policy_check=None,
 
 def install():
     api_utils = _api_utils()
+    if not all(hasattr(api_utils, name) for name in _NAMES):
+        # cinder 15 and 16: no per-project default types (API 3.62 came
+        # with cinder 17), so no project look-up to replace.
+        _state['absent'] = True
+        return
     if not _stock:
         for name in _NAMES:
             _stock[name] = getattr(api_utils, name)
@@ -136,6 +141,10 @@ def install():
 
 def configured(conf):
     _state['conf'] = conf
+    if _state.get('absent'):
+        LOG.info('Projects: this cinder has no per-project default types '
+                 '(API 3.62, cinder 17): no project look-up to replace')
+        return
     LOG.info('Projects: looked up in the token file %s (no Keystone): '
              'per-project default volume types accept the projects that '
              'have a token', conf[opts.AUTH_GROUP].token_file)
