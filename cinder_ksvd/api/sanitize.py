@@ -36,10 +36,12 @@ import re
 from oslo_config import cfg
 from oslo_log import log as logging
 
-try:  # py3
-    from urllib.parse import unquote_to_bytes
-except ImportError:  # py2: unquote works on bytes there
-    from urllib import unquote as unquote_to_bytes  # noqa
+try:
+    from urllib import parse
+    unquote_to_bytes = parse.unquote_to_bytes
+except ImportError:  # Python 2: unquote works on byte strings there
+    import urlparse as parse
+    unquote_to_bytes = parse.unquote
 
 LOG = logging.getLogger(__name__)
 

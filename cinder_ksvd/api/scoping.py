@@ -35,12 +35,16 @@ import functools
 
 from oslo_log import log as logging
 
-try:  # py3
-    from urllib.parse import parse_qsl
-    from urllib.parse import urlencode
-except ImportError:  # py2
-    from urllib import urlencode  # noqa
-    from urlparse import parse_qsl  # noqa
+try:
+    from urllib import parse
+except ImportError:  # Python 2
+    import urlparse as parse
+try:
+    urlencode = parse.urlencode
+except AttributeError:  # Python 2
+    import urllib
+    urlencode = urllib.urlencode
+parse_qsl = parse.parse_qsl
 
 LOG = logging.getLogger(__name__)
 

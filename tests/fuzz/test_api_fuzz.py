@@ -116,10 +116,10 @@ class ApiFuzzTest(base.FunctionalTestCase):
             rnd.choice(WEIRD_IDS) if rnd.random() < 0.7
             else str(uuid.uuid4()))
         tail = rnd.choice(['', '', '/action', '/metadata',
-                          '/metadata/k', '/metadata/%ff', '/extra_specs',
-                          '/extra_specs/x', '/os-volume-type-access',
-                          '/encryption', '/defaults', '/accept',
-                          '/group_specs'])
+                           '/metadata/k', '/metadata/%ff', '/extra_specs',
+                           '/extra_specs/x', '/os-volume-type-access',
+                           '/encryption', '/defaults', '/accept',
+                           '/group_specs'])
         return '/%s/%s%s' % (collection, ident, tail)
 
     def _query(self, rnd):
