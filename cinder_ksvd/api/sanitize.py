@@ -17,7 +17,9 @@ Placed before oslo.middleware's sizelimit and the token check.  Each
 refusal is a 4xx with a JSON body in cinder's fault format
 ({"badRequest": {"code": 400, "message": ...}}) and one INFO log line:
 
-- a path or query string that is not UTF-8 once percent-decoded (%ff);
+- a path or query string that is not UTF-8 once percent-decoded (%ff), a
+  path with a . or .. segment (DELETE /groups/. reached a route that
+  fails);
 - a body larger than [oslo_middleware] max_request_body_size, with a
   Content-Length or chunked, on any method: 413 after the body was read
   and discarded (at most DRAIN_MAX bytes), so the client gets the answer
@@ -25,8 +27,10 @@ refusal is a 4xx with a JSON body in cinder's fault format
 - on POST, PUT and PATCH: an empty body (except POST .../workers/cleanup),
   bytes that are not UTF-8, JSON that does not parse or nests deeper than
   MAX_DEPTH, strings with a lone surrogate (\\ud800), a volume action
-  that needs an object given null ({"os-detach": null}), and attachment
-  connectors whose values are objects.
+  that needs an object given null ({"os-detach": null}), attachment
+  connectors whose values are objects, and bodies without the key cinder
+  reads unchecked (REQUIRED_KEYS: PUT /default-types/{project} without
+  "default_type").
 """
 
 import io
@@ -63,6 +67,11 @@ OBJECT_ACTIONS = frozenset([
     'os-set_image_metadata', 'os-unset_image_metadata',
     'os-update_snapshot_status', 'os-reimage', 'revert',
     'os-extend_volume_completion'])
+# (method, path pattern, key): bodies cinder reads body[key] of without
+# checking it is there (KeyError: 500).
+REQUIRED_KEYS = (
+    ('PUT', re.compile(r'/default-types/[^/]+$'), 'default_type'),
+)
 _TITLES = {400: ('400 Bad Request', 'badRequest'),
            413: ('413 Request Entity Too Large', 'requestEntityTooLarge')}
 
@@ -149,6 +158,11 @@ def check_body(method, path, raw):
     if not isinstance(body, dict):
         raise Refused(400, 'The request body must be a JSON object, not %s'
                       % type(body).__name__)
+    for wanted_method, pattern, key in REQUIRED_KEYS:
+        if (method == wanted_method and pattern.search(path) and
+                not isinstance(body.get(key), dict)):
+            raise Refused(400, '%s %s needs {"%s": {...}} in the body'
+                          % (method, path, key))
     if _ACTION_RE.search(path):
         for action, argument in body.items():
             if argument is None and action in OBJECT_ACTIONS:
@@ -215,6 +229,9 @@ class InputGuard(object):
     def _check(self, environ):
         method = environ.get('REQUEST_METHOD', 'GET')
         path = _utf8(environ.get('PATH_INFO', ''), 'The request path')
+        segments = path.split('/')
+        if '.' in segments or '..' in segments:
+            raise Refused(400, 'The request path has a . or .. segment')
         _utf8(unquote_to_bytes(environ.get('QUERY_STRING', '')),
               'The query string')
         stream = environ.get('wsgi.input')

@@ -144,6 +144,10 @@ class BadInputTest(base.FunctionalTestCase):
         self.assert_4xx('POST', '/attachments', json.dumps(
             {'attachment': {'volume_uuid': vol.id,
                             'connector': {'a': {'b': 'c'}}}}))
+        # Found by the fuzz tier (tests/fuzz).
+        self.assert_4xx('PUT', '/default-types/detail',
+                        '{"os-unreserve": {"bootable": true}}')
+        self.assert_4xx('DELETE', '/groups/.')
         self.assertEqual([], self.bad)
         # The volume is still usable, nothing was created.
         self.assertEqual(['victim'], [v.name for v in admin.volumes.list()])

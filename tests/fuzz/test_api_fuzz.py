@@ -125,7 +125,9 @@ class ApiFuzzTest(base.FunctionalTestCase):
     def _query(self, rnd):
         if rnd.random() < 0.5:
             return ''
-        pairs = ['%s=%s' % (rnd.choice(QUERY_KEYS), rnd.choice(QUERY_VALUES))
+        # Blanks percent-encoded: http.client sends no raw blank.
+        pairs = ['%s=%s' % (rnd.choice(QUERY_KEYS),
+                            rnd.choice(QUERY_VALUES).replace(' ', '%20'))
                  for _ in range(rnd.randint(1, 4))]
         return '?' + '&'.join(pairs)
 

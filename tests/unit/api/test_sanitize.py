@@ -117,6 +117,16 @@ class InputGuardTest(base.TestCase):
                                           'multipath': False,
                                           'initiator': 'iqn.x'}}}))[0])
 
+    def test_found_by_the_fuzz_tier(self):
+        self.assertIn('needs {"default_type"', self.refused(
+            400, 'PUT', '/p/default-types/detail', '{"os-unreserve": {}}'))
+        self.assertEqual(200, self.send(
+            'PUT', '/p/default-types/p2',
+            '{"default_type": {"volume_type": "t"}}')[0])
+        for path in ('/p/groups/.', '/p/groups/..', '/p/./volumes'):
+            self.assertIn('. or .. segment',
+                          self.refused(400, 'DELETE', path))
+
     def test_too_large(self):
         big = '{"a": "%s"}' % ('x' * 5000)
         for method in ('POST', 'GET', 'PUT'):
