@@ -348,18 +348,50 @@ image_opts = [
                     'services see the same images. Default: '
                     '<state_path>/ksvd-images.'),
     cfg.BoolOpt('url_images',
-                default=True,
+                default=False,
                 help='Accept an http:// or https:// URL as imageRef: the '
                      'URL is registered in the store as a read-only image '
                      '(id derived from the URL) and its bytes are streamed '
                      'from the web server when a volume is created. An '
                      'optional "#sha256=<hex>" or "#md5=<hex>" at the end of '
-                     'the URL is verified.'),
+                     'the URL is verified. Off by default: when on, the API '
+                     'and volume services fetch URLs for callers, so '
+                     'url_allowed_prefixes and url_roles must be set too '
+                     '(the services refuse to start otherwise).'),
+    cfg.ListOpt('url_allowed_prefixes',
+                default=[],
+                help='URL prefixes image URLs must start with, comma '
+                     'separated, e.g. https://images.example.com/ksvd/. '
+                     'Compared after parsing: same scheme, host and port '
+                     'and a path under the prefix path (a prefix path '
+                     'without a trailing / is a directory too); every '
+                     'redirect target is checked again. URLs with user '
+                     'information, dot segments or encoded control '
+                     'characters are always refused. Required when '
+                     'url_images is on.'),
+    cfg.ListOpt('url_roles',
+                default=[],
+                help='Token roles (admin, member, reader, service) that may '
+                     'use a URL as imageRef, comma separated; any one of '
+                     'them is enough. Volumes are created from a URL image '
+                     'only for these roles too. Required when url_images '
+                     'is on.'),
+    cfg.ListOpt('url_allowed_networks',
+                default=[],
+                help='Addresses or networks (CIDR, e.g. 127.0.0.1/32, '
+                     'fd00:1::/64) image servers may have although they are '
+                     'loopback, unspecified, link-local (cloud metadata), '
+                     'multicast or reserved, comma separated. Such addresses '
+                     'are refused otherwise, whatever the host name, unless '
+                     'a prefix of url_allowed_prefixes names the address '
+                     'itself. Every address a host resolves to and the '
+                     'address connected to are checked.'),
     cfg.ListOpt('url_allowed_hosts',
                 default=[],
                 help='Host names or addresses URL images may come from, '
-                     'comma separated; empty allows any host the volume '
-                     'service can reach.'),
+                     'comma separated, checked in addition to '
+                     'url_allowed_prefixes; empty: the hosts of the '
+                     'prefixes.'),
     cfg.BoolOpt('http_verify',
                 default=True,
                 help='Verify the TLS certificate of https image URLs. '

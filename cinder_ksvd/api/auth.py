@@ -19,7 +19,10 @@ filter takes "X-Auth-Token: ksvd.<id>.<secret>" (see tokens.py), answers
 cinder's RequestContext from the token's user, project and roles, so
 cinder's own policy decides what the caller may do.  Identity headers a
 client sent (X-Roles, X-Service-Roles, X-Project-Id, ...) are dropped: only
-keystonemiddleware may set those, and there is none here.
+keystonemiddleware may set those, and there is none here.  A caller that is
+not admin never reaches another project: the list parameters all_tenants,
+project_id and tenant_id are removed from its query string and the reads
+stock cinder does not scope are fixed (scoping.py).
 """
 
 import json
@@ -29,6 +32,7 @@ import time
 from oslo_config import cfg
 from oslo_log import log as logging
 
+from cinder_ksvd.api import scoping
 from cinder_ksvd.api import tokens
 from cinder_ksvd.api import urlproject
 from cinder_ksvd import opts
@@ -86,6 +90,7 @@ class TokenAuth(object):
         self._context_class = context.RequestContext
         self._check_is_admin = policy.check_is_admin
         self._admin_cache = {}
+        scoping.install()
         self.store.refresh()
         if self.allow_noauth:
             LOG.warning('[%s] allow_noauth_header is on: any caller that '
@@ -162,12 +167,21 @@ class TokenAuth(object):
         for key in [k for k in environ if k.startswith(_IDENTITY_PREFIXES)]:
             del environ[key]
         previous = environ.get('cinder.context')
+        is_admin = self._is_admin(user, project, roles)
+        if not is_admin:
+            dropped = scoping.strip_scope_params(environ)
+            if dropped:
+                LOG.info('%s %s from %s (project %s, not admin): ignored '
+                         'query parameter(s) %s, which only an admin may '
+                         'use', environ.get('REQUEST_METHOD'),
+                         environ.get('PATH_INFO'), self._remote(environ),
+                         project, ', '.join(dropped))
         environ['cinder.context'] = self._context_class(
             user_id=user, project_id=project, user_name=user,
             project_name=project, roles=roles,
             service_roles=['service'] if service else [],
             # cinder's policy (context_is_admin) decides, as for Keystone.
-            is_admin=self._is_admin(user, project, roles),
+            is_admin=is_admin,
             remote_address=self._remote(environ),
             timestamp=getattr(previous, 'timestamp', None),
             request_id=environ.get('openstack.request_id'),

@@ -177,6 +177,10 @@ class _OperatorContext(object):
     project_id = None
     user_id = None
     is_admin = True
+    roles = ['admin']
+    # The operator at the console: [ksvd_image] url_roles do not apply
+    # (the URL rules of url_allowed_prefixes still do).
+    ksvd_operator = True
 
 
 def _image_parser():
@@ -230,6 +234,7 @@ def image_command(argv):
     except preflight.ConfigProblem as exc:
         return common.fail(PROG, str(exc))
     from cinder import exception
+    from cinder_ksvd.image import httpstore
     from cinder_ksvd.image import service
     images = service.ImageService(conf=conf)
     ctx = _OperatorContext()
@@ -251,7 +256,8 @@ def image_command(argv):
             return 0
         _print_image(_image_import(images, ctx, args))
         return 0
-    except (exception.CinderException, IOError, OSError) as exc:
+    except (exception.CinderException, IOError, OSError,
+            httpstore.HttpImageError) as exc:
         sys.stderr.write('%s: error: image %s: %s\n' % (
             PROG, args.action, str(exc).strip().splitlines()[0]))
         return 1
@@ -266,6 +272,10 @@ def _image_import(images, ctx, args):
         key, _sep, value = item.partition('=')
         props[key] = value
     if httpstore.is_url(args.source):
+        if not images.url_images_on():
+            raise httpstore.HttpImageError(
+                '[ksvd_image] url_images is off: volumes could not be made '
+                'from a URL image; switch it on first')
         image = images.register_url(ctx, args.source)
         changes = dict(properties=props, visibility=args.visibility)
         if args.name:

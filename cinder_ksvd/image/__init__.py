@@ -91,9 +91,12 @@ def configured(conf):
                         'remove it to use the KSVD image store',
                         chosen, SERVICE_CLASS)
             return
+    url = 'off'
+    if group.url_images:
+        url = 'on, for roles %s, under %s' % (
+            ', '.join(group.url_roles), ', '.join(group.url_allowed_prefixes))
     LOG.info('Image service: KSVD store in %(dir)s; URL images %(url)s',
-             {'dir': service.store_dir(conf),
-              'url': 'on' if group.url_images else 'off'})
+             {'dir': service.store_dir(conf), 'url': url})
 
 
 def disable(conf):
@@ -108,11 +111,45 @@ def disable(conf):
         setattr(glance, name, value)
 
 
+def _url_preflight(group):
+    """URL images on: prefixes, roles and networks must be set and valid."""
+    from cinder_ksvd.api import tokens
+    from cinder_ksvd.image import httpstore
+    if not group.url_allowed_prefixes:
+        raise exception.StartupRefused(
+            '[ksvd_image] url_images is on but url_allowed_prefixes is '
+            'empty: list the URL prefixes images may come from, or switch '
+            'url_images off')
+    if not group.url_roles:
+        raise exception.StartupRefused(
+            '[ksvd_image] url_images is on but url_roles is empty: name the '
+            'token roles that may use image URLs, or switch url_images off')
+    unknown = [r for r in group.url_roles if r not in tokens.ROLES]
+    if unknown:
+        raise exception.StartupRefused(
+            '[ksvd_image] url_roles: unknown role(s) %s (known: %s)'
+            % (', '.join(unknown), ', '.join(tokens.ROLES)))
+    for name, parse, values in (
+            ('url_allowed_prefixes', httpstore.parse_prefix,
+             group.url_allowed_prefixes),
+            ('url_allowed_networks', httpstore.parse_network,
+             group.url_allowed_networks)):
+        for value in values:
+            try:
+                parse(value)
+            except ValueError as exc:
+                raise exception.StartupRefused('[ksvd_image] %s: %s'
+                                               % (name, exc))
+
+
 def preflight(conf):
     """Refuse a configured store directory that is missing or read-only.
 
     An unmounted shared store would otherwise fill the local mount point.
+    URL images that are on need their allow-list and roles.
     """
+    if conf.ksvd_image.url_images:
+        _url_preflight(conf.ksvd_image)
     path = conf.ksvd_image.store_dir
     if not path:
         return

@@ -16,20 +16,56 @@
 
 probe() learns an image's size and first bytes (to tell qcow2 from raw)
 without downloading it; stream() yields its bytes.  Redirects are followed
-by hand so each hop is checked (scheme, allowed host, never https to http);
-TLS is verified unless the operator says otherwise.  Size and checksum are
-verified by the caller, which knows what to expect.
+by hand so each hop is checked; TLS is verified unless the operator says
+otherwise.  Size and checksum are verified by the caller, which knows what
+to expect.
+
+What may be fetched (each hop of a redirect is checked again):
+
+- the URL must start with one of the operator's prefixes
+  ([ksvd_image] url_allowed_prefixes), compared after parsing: same scheme,
+  same host, same port, and a path under the prefix's path; user
+  information, backslashes, dot segments and encoded control characters
+  are refused outright, and never https to http;
+- every address the host resolves to, and the address actually connected
+  to, must not be loopback, unspecified, link-local (cloud metadata
+  services live there), multicast or reserved, unless the operator listed
+  it: in [ksvd_image] url_allowed_networks or as the address of a prefix.
 """
 
+import binascii
 import re
+import socket
 
 import requests
+from requests import adapters
 from requests import compat as urlparse  # urllib(.parse) on py2 and py3
+from urllib3 import connection as urllib3_connection
+from urllib3 import connectionpool
 
 SCHEMES = ('http', 'https')
 _FRAGMENT_RE = re.compile(r'^(sha256|md5)=([0-9a-fA-F]+)$')
 _DIGEST_LENGTHS = {'sha256': 64, 'md5': 32}
 _CONTENT_RANGE_RE = re.compile(r'^bytes \d+-\d+/(\d+)$')
+_DEFAULT_PORTS = {'http': 80, 'https': 443}
+# Percent-encoded control characters (CR, LF, NUL, ...) and DEL.
+_ENCODED_CONTROL_RE = re.compile(r'%(?:[01][0-9a-fA-F]|7[fF])')
+_HOST_RE = re.compile(r'^[a-z0-9._\-:\[\]]+$')
+# Never fetched from unless listed: (network, reason).
+FORBIDDEN_NETWORKS = (
+    ('0.0.0.0/8', 'unspecified'),
+    ('127.0.0.0/8', 'loopback'),
+    ('169.254.0.0/16', 'link-local (cloud metadata)'),
+    ('100.100.100.200/32', 'cloud metadata'),
+    ('192.0.0.192/32', 'cloud metadata'),
+    ('224.0.0.0/4', 'multicast'),
+    ('240.0.0.0/4', 'reserved'),
+    ('::/128', 'unspecified'),
+    ('::1/128', 'loopback'),
+    ('fe80::/10', 'link-local'),
+    ('fd00:ec2::254/128', 'cloud metadata'),
+    ('ff00::/8', 'multicast'),
+)
 
 
 class HttpImageError(Exception):
@@ -65,60 +101,258 @@ def split_url(url):
     return url.split('#', 1)[0], expected
 
 
+def _address(text):
+    """(4|6, int) of an IP address text, IPv4-mapped IPv6 as IPv4; or None."""
+    text = text.split('%', 1)[0]  # fe80::1%eth0
+    for family, bits in ((socket.AF_INET, 4), (socket.AF_INET6, 6)):
+        try:
+            packed = socket.inet_pton(family, text)
+        except (socket.error, ValueError, UnicodeError):
+            continue
+        value = int(binascii.hexlify(packed), 16)
+        if bits == 6 and value >> 32 == 0xffff:
+            return 4, value & 0xffffffff
+        return bits, value
+    return None
+
+
+def parse_network(text):
+    """(family, value, prefix length) of "address[/len]"; ValueError."""
+    address, _sep, length = text.strip().partition('/')
+    parsed = _address(address)
+    if parsed is None:
+        raise ValueError('%r is not an IP address or network' % text)
+    family, value = parsed
+    width = 32 if family == 4 else 128
+    try:
+        length = int(length) if length else width
+    except ValueError:
+        raise ValueError('%r has a bad prefix length' % text)
+    if not 0 <= length <= width:
+        raise ValueError('%r has a bad prefix length' % text)
+    mask = ((1 << length) - 1) << (width - length)
+    return family, value & mask, length
+
+
+def _in_network(address, network):
+    family, value = address
+    net_family, net_value, length = network
+    if family != net_family:
+        return False
+    width = 32 if family == 4 else 128
+    mask = ((1 << length) - 1) << (width - length)
+    return value & mask == net_value
+
+
+_FORBIDDEN = [(parse_network(net), reason)
+              for net, reason in FORBIDDEN_NETWORKS]
+_NEVER = [parse_network('0.0.0.0/8'), parse_network('::/128')]
+
+
+def forbidden_reason(text, allowed_networks=()):
+    """Why address text must not be fetched from, or None if it may."""
+    address = _address(text)
+    if address is None:
+        return 'not an IP address'
+    # 0.0.0.0 and :: reach this host: never, whatever is listed.
+    for network in _NEVER:
+        if _in_network(address, network):
+            return 'unspecified'
+    for network in allowed_networks:
+        if _in_network(address, network):
+            return None
+    for network, reason in _FORBIDDEN:
+        if _in_network(address, network):
+            return reason
+    return None
+
+
+def _port(parts):
+    port = parts.port  # ValueError when not a number or out of range
+    return port if port is not None else _DEFAULT_PORTS[parts.scheme.lower()]
+
+
+def parse_prefix(text):
+    """(scheme, host, port, path) of an allowed URL prefix; ValueError."""
+    parts = urlparse.urlsplit(text.strip())
+    scheme = parts.scheme.lower()
+    if scheme not in SCHEMES or not parts.hostname:
+        raise ValueError('%r is not an http(s) URL with a host' % text)
+    if '@' in parts.netloc or parts.query or parts.fragment:
+        raise ValueError('%r: a prefix has no user, query or fragment'
+                         % text)
+    path = parts.path or '/'
+    _check_path(path)
+    return scheme, parts.hostname.lower().rstrip('.'), _port(parts), path
+
+
+def _check_path(path):
+    if '\\' in path:
+        raise ValueError('backslash in the path')
+    segments = urlparse.unquote(path).split('/')
+    if '.' in segments or '..' in segments:
+        raise ValueError('dot segment (. or ..) in the path')
+
+
+def _under(path, prefix_path):
+    if prefix_path.endswith('/'):
+        return path.startswith(prefix_path)
+    return path == prefix_path or path.startswith(prefix_path + '/')
+
+
+def _guarded_adapter(guard):
+    """A requests adapter whose connections call guard(peer address)."""
+
+    class GuardedHTTPConnection(urllib3_connection.HTTPConnection):
+        def _new_conn(self):
+            sock = super(GuardedHTTPConnection, self)._new_conn()
+            try:
+                guard(sock.getpeername()[0])
+            except Exception:
+                sock.close()
+                raise
+            return sock
+
+    class GuardedHTTPSConnection(urllib3_connection.HTTPSConnection):
+        def _new_conn(self):
+            sock = super(GuardedHTTPSConnection, self)._new_conn()
+            try:
+                guard(sock.getpeername()[0])
+            except Exception:
+                sock.close()
+                raise
+            return sock
+
+    class HTTPPool(connectionpool.HTTPConnectionPool):
+        ConnectionCls = GuardedHTTPConnection
+
+    class HTTPSPool(connectionpool.HTTPSConnectionPool):
+        ConnectionCls = GuardedHTTPSConnection
+
+    class Adapter(adapters.HTTPAdapter):
+        def init_poolmanager(self, *args, **kwargs):
+            super(Adapter, self).init_poolmanager(*args, **kwargs)
+            self.poolmanager.pool_classes_by_scheme = {'http': HTTPPool,
+                                                       'https': HTTPSPool}
+
+    return Adapter(max_retries=0)
+
+
 class HttpStore(object):
-    """GETs image URLs with the operator's TLS, redirect and host rules."""
+    """GETs image URLs with the operator's TLS, redirect and URL rules."""
 
     def __init__(self, verify=True, ca_file=None, timeout=60.0,
-                 max_redirects=5, allowed_hosts=None, chunk_size=4194304):
+                 max_redirects=5, allowed_hosts=None, chunk_size=4194304,
+                 allowed_prefixes=(), allowed_networks=(),
+                 resolve=socket.getaddrinfo):
+        """allowed_prefixes: URLs are refused unless under one of them.
+
+        Raises ValueError for a bad prefix or network.
+        """
         self.verify = ca_file or verify
         self.timeout = timeout
         self.max_redirects = max_redirects
         self.allowed_hosts = [h.lower() for h in allowed_hosts or []]
         self.chunk_size = chunk_size
+        self.prefixes = [parse_prefix(p) for p in allowed_prefixes or ()]
+        self.networks = [parse_network(n) for n in allowed_networks or ()]
+        # The address of a prefix given by address is listed by it.
+        for _scheme, host, _port, _path in self.prefixes:
+            if _address(host.strip('[]')) is not None:
+                self.networks.append(parse_network(host.strip('[]')))
+        self._resolve = resolve
 
     def check(self, url):
-        """Raise HttpImageError unless url may be fetched."""
+        """Raise HttpImageError unless url may be fetched (no I/O)."""
+        if any(ord(c) < 32 or ord(c) == 127 for c in url) or (
+                _ENCODED_CONTROL_RE.search(url)):
+            raise HttpImageError('image URL contains control characters '
+                                 '(raw or percent-encoded)')
         parts = urlparse.urlsplit(url)
-        if parts.scheme.lower() not in SCHEMES or not parts.hostname:
+        scheme = parts.scheme.lower()
+        if scheme not in SCHEMES or not parts.hostname:
             raise HttpImageError('%s is not an http(s) URL with a host'
                                  % url)
-        if self.allowed_hosts and (
-                parts.hostname.lower() not in self.allowed_hosts):
+        if '@' in parts.netloc:
+            raise HttpImageError('%s: user information in an image URL is '
+                                 'refused' % url)
+        host = parts.hostname.lower().rstrip('.')
+        if not _HOST_RE.match(host):
+            raise HttpImageError('%s: bad host name %r' % (url, host))
+        try:
+            port = _port(parts)
+            _check_path(parts.path or '/')
+        except ValueError as exc:
+            raise HttpImageError('%s: %s' % (url, exc))
+        if not any(scheme == p_scheme and host == p_host and
+                   port == p_port and _under(parts.path or '/', p_path)
+                   for p_scheme, p_host, p_port, p_path in self.prefixes):
+            raise HttpImageError('%s is not under any of [ksvd_image] '
+                                 'url_allowed_prefixes' % url)
+        if self.allowed_hosts and host not in self.allowed_hosts:
             raise HttpImageError('host %s is not in [ksvd_image] '
                                  'url_allowed_hosts' % parts.hostname)
+        return host, port
+
+    def check_address(self, address, url=''):
+        """Raise HttpImageError when address may not be connected to."""
+        reason = forbidden_reason(address, self.networks)
+        if reason:
+            raise HttpImageError(
+                '%s: address %s is %s; refused (list it in [ksvd_image] '
+                'url_allowed_networks to allow it)' % (url, address, reason))
+
+    def _check_resolved(self, url, host, port):
+        try:
+            infos = self._resolve(host.strip('[]'), port, 0,
+                                  socket.SOCK_STREAM)
+        except (socket.error, UnicodeError) as exc:
+            raise HttpImageError('cannot resolve %s: %s'
+                                 % (host, _first_line(exc)))
+        addresses = sorted(set(info[4][0] for info in infos))
+        if not addresses:
+            raise HttpImageError('cannot resolve %s' % host)
+        for address in addresses:
+            self.check_address(address, url)
 
     def _get(self, url, headers=None):
         """GET url with stream=True, following checked redirects."""
         session = requests.Session()
         session.trust_env = False  # no proxies from the environment
-        current = url
+        current = [url]
+        adapter = _guarded_adapter(
+            lambda address: self.check_address(address, current[0]))
+        session.mount('http://', adapter)
+        session.mount('https://', adapter)
         for _hop in range(self.max_redirects + 1):
-            self.check(current)
+            host, port = self.check(current[0])
+            self._check_resolved(current[0], host, port)
             try:
-                resp = session.get(current, headers=headers, stream=True,
-                                   allow_redirects=False, verify=self.verify,
+                resp = session.get(current[0], headers=headers,
+                                   stream=True, allow_redirects=False,
+                                   verify=self.verify,
                                    timeout=(self.timeout, self.timeout))
             except requests.exceptions.SSLError as exc:
                 raise HttpImageError('TLS verification of %s failed: %s'
-                                     % (current, _first_line(exc)))
+                                     % (current[0], _first_line(exc)))
             except requests.exceptions.RequestException as exc:
                 raise HttpImageError('cannot fetch %s: %s'
-                                     % (current, _first_line(exc)))
+                                     % (current[0], _first_line(exc)))
             if resp.is_redirect:
-                target = urlparse.urljoin(current,
+                target = urlparse.urljoin(current[0],
                                           resp.headers.get('Location', ''))
                 resp.close()
-                if (urlparse.urlsplit(current).scheme == 'https' and
+                if (urlparse.urlsplit(current[0]).scheme == 'https' and
                         urlparse.urlsplit(target).scheme != 'https'):
                     raise HttpImageError('refused redirect from %s to %s '
-                                         '(https to http)' % (current,
+                                         '(https to http)' % (current[0],
                                                               target))
-                current = target
+                current[0] = target
                 continue
             if resp.status_code not in (200, 206):
                 resp.close()
                 raise HttpImageError('%s answered HTTP %d %s'
-                                     % (current, resp.status_code,
+                                     % (current[0], resp.status_code,
                                         resp.reason or ''))
             return resp
         raise HttpImageError('more than %d redirects from %s'

@@ -100,14 +100,35 @@ class ImageService(object):
         return dirstore.DirectoryStore(store_dir(self._conf),
                                        chunk_size=self._group.chunk_size)
 
-    def _http(self):
+    def _http(self, context):
+        """The HTTP store with the operator's rules, for this caller.
+
+        HttpImageError unless the caller has one of [ksvd_image] url_roles.
+        """
         group = self._group
-        return httpstore.HttpStore(
-            verify=group.http_verify, ca_file=group.http_ca_file,
-            timeout=group.http_timeout,
-            max_redirects=group.http_max_redirects,
-            allowed_hosts=group.url_allowed_hosts,
-            chunk_size=group.chunk_size)
+        roles = set(getattr(context, 'roles', None) or ())
+        if not (roles & set(group.url_roles) or
+                getattr(context, 'ksvd_operator', False)):
+            raise httpstore.HttpImageError(
+                'image URLs are only for tokens with a role of [%s] '
+                'url_roles (%s); this one has %s'
+                % (opts.IMAGE_GROUP, ', '.join(group.url_roles) or 'none',
+                   ', '.join(sorted(roles)) or 'no role'))
+        try:
+            return httpstore.HttpStore(
+                verify=group.http_verify, ca_file=group.http_ca_file,
+                timeout=group.http_timeout,
+                max_redirects=group.http_max_redirects,
+                allowed_hosts=group.url_allowed_hosts,
+                chunk_size=group.chunk_size,
+                allowed_prefixes=group.url_allowed_prefixes,
+                allowed_networks=group.url_allowed_networks)
+        except ValueError as exc:  # preflight refuses these at start
+            raise httpstore.HttpImageError('[%s]: %s' % (opts.IMAGE_GROUP,
+                                                         exc))
+
+    def url_images_on(self):
+        return bool(self._group.url_images)
 
     def _record(self, image_id):
         try:
@@ -186,7 +207,7 @@ class ImageService(object):
             raise exception.ImageUnacceptable(
                 image_id=image_id,
                 reason='image is %s, not active' % record.get('status'))
-        chunks = self._chunks(record)
+        chunks = self._chunks(context, record)
         if data is None:
             return chunks
         if record.get('file'):
@@ -202,7 +223,7 @@ class ImageService(object):
             raise exception.ImageDownloadFailed(image_href=record['id'],
                                                 reason=str(exc))
 
-    def _chunks(self, record):
+    def _chunks(self, context, record):
         image_id = record['id']
         try:
             if record.get('file'):
@@ -210,7 +231,7 @@ class ImageService(object):
                         record, verify=self._group.verify_on_read):
                     yield chunk
             elif record.get('source_url'):
-                for chunk in self._url_chunks(record):
+                for chunk in self._url_chunks(context, record):
                     yield chunk
             else:
                 locations = [loc.get('url') for loc in
@@ -224,10 +245,15 @@ class ImageService(object):
             raise exception.ImageDownloadFailed(image_href=image_id,
                                                 reason=str(exc))
 
-    def _url_chunks(self, record):
+    def _url_chunks(self, context, record):
+        if not self._group.url_images:
+            raise httpstore.HttpImageError(
+                'image %s is a URL image and [%s] url_images is off'
+                % (record['id'], opts.IMAGE_GROUP))
         url, expected = httpstore.split_url(record['source_url'])
         digest = meta.Digest()
-        for chunk in self._http().stream(url, size=record.get('size')):
+        http = self._http(context)
+        for chunk in http.stream(url, size=record.get('size')):
             digest.update(chunk)
             yield chunk
         reason = digest.mismatch(
@@ -276,7 +302,7 @@ class ImageService(object):
         """
         url = url.strip()
         bare, expected = httpstore.split_url(url)
-        probe = self._http().probe(bare)
+        probe = self._http(context).probe(bare)
         store = self._store()
         image_id = url_image_id(url)
         fingerprint = {'size': probe['size'], 'etag': probe['etag'],

@@ -165,6 +165,8 @@ class NfsDeployment(object):
             handle.write(SHARE + '\n')
         self.store = os.path.join(self.workdir, 'images')
         os.makedirs(self.store)
+        # URL images from this loopback server only, for admin tokens.
+        self.web = self.useFixture(LoopbackHTTP(self.workdir))
         conf_path = os.path.join(self.workdir, 'cinder.conf')
         privsep = documented_privsep(conf_path)
         # Exactly the two sections the doc gives, nothing left unreplaced.
@@ -191,7 +193,10 @@ class NfsDeployment(object):
                         'nas_secure_file_operations': 'false',
                         'nas_secure_file_permissions': 'false',
                         'image_volume_cache_enabled': 'true'},
-                'ksvd_image': {'store_dir': self.store},
+                'ksvd_image': {'store_dir': self.store,
+                               'url_images': 'true',
+                               'url_allowed_prefixes': self.web.url + '/',
+                               'url_roles': 'admin'},
                 'cinder_sys_admin': privsep['cinder_sys_admin'],
                 'privsep_osbrick': privsep['privsep_osbrick'],
             })
@@ -200,7 +205,7 @@ class NfsDeployment(object):
         rc, out, err = services.run_command(
             'ksvd-cinder-manage', self.args + ['db', 'sync'], self.workdir)
         self.assertEqual(0, rc, 'db sync failed:\n%s\n%s' % (out, err))
-        api = self.start('ksvd-cinder-api', self.args, 'api')
+        api = self.api = self.start('ksvd-cinder-api', self.args, 'api')
         self.start('ksvd-cinder-scheduler', self.args, 'scheduler')
         self.volume = self.start('ksvd-cinder-volume', self.args, 'volume')
         self.endpoint = self.wait_api(api)
@@ -283,7 +288,7 @@ class ImageServiceTest(NfsDeployment, base.FunctionalTestCase):
         vol = self._from_image(cinder, qcow2_id, 'from-qcow2')
         self._assert_content(vol.id, raw)
 
-        web = self.useFixture(LoopbackHTTP(self.workdir))
+        web = self.web
         url = '%s/disk.qcow2#sha256=%s' % (web.url, _sha256(qcow2))
         vol = self._from_image(cinder, url, 'from-url')
         self._assert_content(vol.id, raw)
@@ -308,14 +313,28 @@ class ImageServiceTest(NfsDeployment, base.FunctionalTestCase):
         # Bad references never create a volume.
         from cinderclient import exceptions
         before = len(cinder.volumes.list())
+        port = web.server.server_address[1]
         for ref in ('00000000-0000-4000-8000-000000000000', 'no-such-name',
-                    '../../etc/passwd', web.url + '/missing.img'):
+                    '../../etc/passwd', web.url + '/missing.img',
+                    # Outside [ksvd_image] url_allowed_prefixes:
+                    'http://localhost:%d/disk.raw' % port,
+                    'http://2130706433:%d/disk.raw' % port,
+                    web.url + '/x/%2e%2e/disk.raw',
+                    web.url + '/disk.raw%0d%0aX-Injected:%201'):
             exc = self.assertRaises(exceptions.BadRequest,
                                     cinder.volumes.create, 1, imageRef=ref,
                                     volume_type=self.vtype)
             self.assertIn('Invalid image identifier', str(exc))
         self.assertEqual(before, len(cinder.volumes.list()))
         self.assertNotEqual(raw_id, image_id)
+        # A member (not in [ksvd_image] url_roles) cannot use a URL.
+        member = self.client(self.endpoint, roles=('member',), user='m')
+        exc = self.assertRaises(exceptions.BadRequest, member.volumes.create,
+                                1, imageRef=web.url + '/disk.raw',
+                                volume_type=self.vtype)
+        self.assertIn('Invalid image identifier', str(exc))
+        self.assertIn('only for tokens with a role of [ksvd_image] '
+                      'url_roles', self.api.output())
 
     def test_upload_to_image(self):
         """Volume -> image in the store -> new volume with the same bytes."""

@@ -152,3 +152,44 @@ class PatchedCinderTestCase(base.TestCase):
         image.disable(self.conf)
         self.assertIs(names['get_default_image_service'],
                       glance.get_default_image_service)
+
+
+class UrlPreflightTestCase(base.TestCase):
+
+    def setUp(self):
+        super(UrlPreflightTestCase, self).setUp()
+        self.conf = self.new_conf()
+        opts.register_opts(self.conf)
+        self.conf([], default_config_files=[], default_config_dirs=[])
+
+    def set(self, **values):
+        for key, value in values.items():
+            self.conf.set_override(key, value, opts.IMAGE_GROUP)
+
+    def refused(self, text):
+        exc = self.assertRaises(exception.StartupRefused, image.preflight,
+                                self.conf)
+        self.assertIn(text, str(exc))
+        self.assertNotIn('\n', str(exc))
+
+    def test_off_by_default(self):
+        self.assertFalse(self.conf.ksvd_image.url_images)
+        self.assertIsNone(image.preflight(self.conf))
+
+    def test_on_needs_prefixes_and_roles(self):
+        self.set(url_images=True)
+        self.refused('url_allowed_prefixes is empty')
+        self.set(url_allowed_prefixes=['https://images.example/ksvd/'])
+        self.refused('url_roles is empty')
+        self.set(url_roles=['operator'])
+        self.refused("unknown role(s) operator")
+        self.set(url_roles=['admin'])
+        self.assertIsNone(image.preflight(self.conf))
+
+    def test_bad_values(self):
+        self.set(url_images=True, url_roles=['admin'],
+                 url_allowed_prefixes=['ftp://images.example/'])
+        self.refused('url_allowed_prefixes')
+        self.set(url_allowed_prefixes=['https://images.example/'],
+                 url_allowed_networks=['127.0.0.1/40'])
+        self.refused('url_allowed_networks')

@@ -36,6 +36,7 @@ class Ctx(object):
     project_id = 'project-1'
     user_id = 'user-1'
     is_admin = True
+    roles = ['admin', 'member', 'reader']
 
 
 class _ServiceBase(base.TestCase):
@@ -255,6 +256,10 @@ class UrlImageTestCase(_ServiceBase):
         super(UrlImageTestCase, self).setUp()
         self.web = self.useFixture(helpers.LoopbackServer(
             {'/disk.raw': DATA, '/disk.qcow2': QCOW2}))
+        self.conf.set_override('url_images', True, opts.IMAGE_GROUP)
+        self.conf.set_override('url_allowed_prefixes', [self.web.url + '/'],
+                               opts.IMAGE_GROUP)
+        self.conf.set_override('url_roles', ['member'], opts.IMAGE_GROUP)
 
     def test_url_ref_registers_image(self):
         url = self.web.url + '/disk.qcow2'
@@ -322,3 +327,52 @@ class UrlImageTestCase(_ServiceBase):
             self.assertRaises(exception.InvalidImageRef,
                               service.get_remote_image_service, self.ctx,
                               bad)
+
+
+class UrlImageRulesTestCase(_ServiceBase):
+    """[ksvd_image] url_roles and url_images also hold after registration."""
+
+    def setUp(self):
+        super(UrlImageRulesTestCase, self).setUp()
+        self.web = self.useFixture(helpers.LoopbackServer({'/disk.raw':
+                                                           DATA}))
+        self.conf.set_override('url_images', True, opts.IMAGE_GROUP)
+        self.conf.set_override('url_allowed_prefixes', [self.web.url + '/'],
+                               opts.IMAGE_GROUP)
+        self.conf.set_override('url_roles', ['admin'], opts.IMAGE_GROUP)
+        self.url = self.web.url + '/disk.raw'
+
+    def test_roles(self):
+        member = Ctx()
+        member.is_admin, member.roles = False, ['member', 'reader']
+        self.assertEqual([], self.svc.detail(member,
+                                             filters={'name': self.url}))
+        self.assertRaises(exception.InvalidImageRef,
+                          self.svc.resolve_image_href, member, self.url)
+        self.assertEqual([], self.web.requests)
+        image = self.svc.detail(self.ctx, filters={'name': self.url})[0]
+        # Registered by an admin: a member still cannot make the service
+        # fetch it.
+        exc = self.assertRaises(exception.ImageDownloadFailed,
+                                self.svc.download, member, image['id'],
+                                io.BytesIO())
+        self.assertIn('url_roles', str(exc))
+        self.assertEqual(DATA, b''.join(self.svc.download(self.ctx,
+                                                          image['id'])))
+
+    def test_switched_off_after_registration(self):
+        image = self.svc.detail(self.ctx, filters={'name': self.url})[0]
+        self.conf.set_override('url_images', False, opts.IMAGE_GROUP)
+        count = len(self.web.requests)
+        exc = self.assertRaises(exception.ImageDownloadFailed,
+                                self.svc.download, self.ctx, image['id'],
+                                io.BytesIO())
+        self.assertIn('url_images is off', str(exc))
+        self.assertEqual(count, len(self.web.requests))
+
+    def test_outside_the_prefixes(self):
+        self.conf.set_override('url_allowed_prefixes',
+                               [self.web.url + '/other/'], opts.IMAGE_GROUP)
+        self.assertEqual([], self.svc.detail(self.ctx,
+                                             filters={'name': self.url}))
+        self.assertEqual([], self.web.requests)
