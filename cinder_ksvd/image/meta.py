@@ -49,6 +49,11 @@ MUTABLE_KEYS = ('name', 'visibility', 'protected', 'min_ram', 'min_disk',
                 'container_format', 'disk_format', 'owner', 'tags',
                 'os_hidden', 'cinder_encryption_key_id',
                 'cinder_encryption_key_deletion_policy')
+# Volume facts cinder copies into an uploaded image's properties that must
+# not come back as image properties: cinder 15/16 record signature_verified
+# for every volume made from an image and then copy the image's properties,
+# so a second one fails the create (GlanceMetadataExists).
+VOLUME_ONLY_PROPERTIES = ('signature_verified',)
 # Properties Glance keeps as JSON strings and cinder wants decoded.
 JSON_PROPERTIES = ('block_device_mapping', 'mappings')
 
@@ -107,6 +112,8 @@ def apply_changes(record, image_meta, purge_props=True):
             record[key] = value
         elif key not in BASE_KEYS and key not in record:
             props[key] = value
+    for key in VOLUME_ONLY_PROPERTIES:
+        props.pop(key, None)
     for key in JSON_PROPERTIES:
         if key in props and not isinstance(props[key], STRING_TYPES):
             props[key] = json.dumps(props[key])
@@ -136,6 +143,8 @@ def to_cinder(record):
         if record.get(key):
             meta[key] = record[key]
     props = copy.deepcopy(record.get('properties') or {})
+    for key in VOLUME_ONLY_PROPERTIES:  # records stored before the filter
+        props.pop(key, None)
     for key in JSON_PROPERTIES:
         if isinstance(props.get(key), STRING_TYPES):
             try:

@@ -61,6 +61,16 @@ class MetaTestCase(base.TestCase):
             self.assertEqual(0, shown[key].utcoffset().total_seconds())
         self.assertIsNone(shown['deleted_at'])
 
+    def test_signature_verified_is_not_an_image_property(self):
+        # cinder 15/16 copy an uploaded volume's signature_verified into the
+        # image, then fail every volume made from it (GlanceMetadataExists).
+        record = meta.new_record(ID, {'properties': {'a': '1'}})
+        meta.apply_changes(record, {'properties': {
+            'a': '1', 'signature_verified': 'False'}})
+        self.assertEqual({'a': '1'}, record['properties'])
+        record['properties']['signature_verified'] = 'False'
+        self.assertEqual({'a': '1'}, meta.to_cinder(record)['properties'])
+
     def test_update_purges_properties(self):
         record = meta.new_record(ID, {'properties': {'a': '1', 'b': '2'}})
         meta.apply_changes(record, {'properties': {'a': '3'}},
