@@ -162,7 +162,7 @@ class EngineTestCase(base.TestCase):
         self.engine = engines.create_engine('sqlite:///%s' % self.path)
         self.addCleanup(self.engine.dispose)
         with self.engine.begin() as conn:
-            conn.exec_driver_sql('CREATE TABLE volumes (id INTEGER PRIMARY '
+            base.sql(conn, 'CREATE TABLE volumes (id INTEGER PRIMARY '
                                  'KEY, status VARCHAR(32))')
 
     def hold_lock(self):

@@ -385,7 +385,7 @@ class LockedDatabaseTestCase(RetryTestCase):
         self.engine = engines.create_engine('sqlite:///%s' % self.path)
         self.addCleanup(self.engine.dispose)
         with self.engine.begin() as conn:
-            conn.exec_driver_sql('CREATE TABLE volumes (id INTEGER PRIMARY '
+            base.sql(conn, 'CREATE TABLE volumes (id INTEGER PRIMARY '
                                  'KEY, status VARCHAR(32))')
 
     def test_locked_write_retried(self):
