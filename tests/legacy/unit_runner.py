@@ -82,7 +82,7 @@ def main():
     python = '%d.%d' % sys.version_info[:2]
     if sys.version_info[0] == 2:
         # Test code uses unittest.mock; mock 3.0.5 is the same API on 2.7.
-        import mock
+        import mock  # noqa: H216 (unittest.mock is py3 only)
         sys.modules['unittest.mock'] = mock
         unittest.mock = mock
     # cinder_ksvd from the venv (installed) first; then the tests from

@@ -79,8 +79,9 @@ class Namespace(object):
         self.__dict__.update(kwargs)
 
     def __repr__(self):
+        items = sorted(vars(self).items())
         return 'Namespace(%s)' % ', '.join(
-            '%s=%r' % item for item in sorted(self.__dict__.items()))
+            '%s=%r' % (key, value) for key, value in items)
 
     def __eq__(self, other):
         return (isinstance(other, Namespace) and

@@ -55,7 +55,7 @@ class ConnectionTestCase(base.TestCase):
 
         with engine.begin() as conn:
             base.sql(conn, 'CREATE TABLE volumes (id INTEGER PRIMARY '
-                                 'KEY, status VARCHAR(32))')
+                           'KEY, status VARCHAR(32))')
         self.statements[:] = []
         return engine
 
@@ -68,7 +68,7 @@ class ConnectionTestCase(base.TestCase):
     def insert(self, engine):
         with engine.begin() as conn:
             base.sql(conn, "INSERT INTO volumes (status) VALUES "
-                                 "('creating')")
+                           "('creating')")
 
     def rows(self, name='cinder.sqlite'):
         db = sqlite3.connect(os.path.join(self.dir, name))
@@ -152,7 +152,7 @@ class BeginTestCase(ConnectionTestCase):
         with engine.connect() as conn:
             transaction = conn.begin()
             base.sql(conn, "INSERT INTO volumes (status) VALUES "
-                                 "('creating')")
+                           "('creating')")
             self.assertTrue(conn.info[connection.IN_TRANSACTION])
             transaction.rollback()
             self.assertNotIn(connection.IN_TRANSACTION, conn.info)
@@ -164,12 +164,12 @@ class BeginTestCase(ConnectionTestCase):
         with engine.connect() as conn:
             transaction = conn.begin()
             base.sql(conn, "INSERT INTO volumes (status) VALUES "
-                                 "('creating')")
+                           "('creating')")
             transaction.commit()
             self.assertNotIn(connection.IN_TRANSACTION, conn.info)
             transaction = conn.begin()
             base.sql(conn, "INSERT INTO volumes (status) VALUES "
-                                 "('available')")
+                           "('available')")
             transaction.commit()
         self.assertEqual(['BEGIN IMMEDIATE'] * 2, self.begins())
         self.assertEqual([('creating',), ('available',)], self.rows())

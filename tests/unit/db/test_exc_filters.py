@@ -163,7 +163,7 @@ class EngineTestCase(base.TestCase):
         self.addCleanup(self.engine.dispose)
         with self.engine.begin() as conn:
             base.sql(conn, 'CREATE TABLE volumes (id INTEGER PRIMARY '
-                                 'KEY, status VARCHAR(32))')
+                           'KEY, status VARCHAR(32))')
 
     def hold_lock(self):
         """Another process's writer: an EXCLUSIVE lock on the file."""

@@ -65,9 +65,9 @@ class PoolingTestCase(base.TestCase):
     def create_table(self, engine, status='creating'):
         with engine.begin() as conn:
             base.sql(conn, 'CREATE TABLE IF NOT EXISTS volumes '
-                                 '(id INTEGER PRIMARY KEY, status TEXT)')
+                           '(id INTEGER PRIMARY KEY, status TEXT)')
             base.sql(conn, "INSERT INTO volumes (status) VALUES ('%s')"
-                                 % status)
+                           % status)
 
     def statuses(self, engine):
         with engine.connect() as conn:
@@ -179,7 +179,7 @@ class TransactionsTestCase(PoolingTestCase):
         with engine.connect() as conn:
             transaction = conn.begin()
             base.sql(conn, "INSERT INTO volumes (status) VALUES "
-                                 "('rolled back')")
+                           "('rolled back')")
             transaction.rollback()
         self.assertEqual(['creating'], self.statuses(engine))
 

@@ -386,7 +386,7 @@ class LockedDatabaseTestCase(RetryTestCase):
         self.addCleanup(self.engine.dispose)
         with self.engine.begin() as conn:
             base.sql(conn, 'CREATE TABLE volumes (id INTEGER PRIMARY '
-                                 'KEY, status VARCHAR(32))')
+                           'KEY, status VARCHAR(32))')
 
     def test_locked_write_retried(self):
         other = sqlite3.connect(self.path, isolation_level=None)

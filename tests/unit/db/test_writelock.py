@@ -85,7 +85,7 @@ def _write(url, status, done):
     engine = sa.create_engine(url)
     with engine.begin() as conn:
         base.sql(conn, "INSERT INTO volumes (status) VALUES ('%s')"
-                             % status)
+                       % status)
     engine.dispose()
     done.set()
 
@@ -171,7 +171,7 @@ class WriteLockTestCase(base.TestCase):
         engine = self.engine()
         with engine.begin() as conn:
             base.sql(conn, "INSERT INTO volumes (status) VALUES "
-                                 "('creating')")
+                           "('creating')")
             self.assertTrue(self.held_here())
         self.assertEqual([('BEGIN IMMEDIATE', True)], self.begins)
         self.assertFalse(self.held_here())
@@ -182,7 +182,7 @@ class WriteLockTestCase(base.TestCase):
         with engine.connect() as conn:
             trans = conn.begin()
             base.sql(conn, "INSERT INTO volumes (status) VALUES "
-                                 "('creating')")
+                           "('creating')")
             self.assertTrue(self.held_here())
             trans.rollback()
             self.assertEqual([('ROLLBACK', True)], self.ends)
@@ -196,7 +196,7 @@ class WriteLockTestCase(base.TestCase):
         def fail():
             with engine.begin() as conn:
                 base.sql(conn, "INSERT INTO volumes (status) VALUES "
-                                     "('creating')")
+                               "('creating')")
                 raise ValueError('boom')
 
         self.assertRaises(ValueError, fail)
@@ -205,7 +205,7 @@ class WriteLockTestCase(base.TestCase):
         # The next transaction of this process is not blocked.
         with engine.begin() as conn:
             base.sql(conn, "INSERT INTO volumes (status) VALUES "
-                                 "('available')")
+                           "('available')")
         self.assertEqual(['available'], self.statuses())
 
     def test_released_when_begin_immediate_fails(self):
@@ -224,7 +224,7 @@ class WriteLockTestCase(base.TestCase):
         other.execute('ROLLBACK')
         with engine.begin() as conn:
             base.sql(conn, "INSERT INTO volumes (status) VALUES "
-                                 "('creating')")
+                           "('creating')")
         self.assertEqual(['creating'], self.statuses())
 
     def test_released_when_the_connection_is_invalidated(self):
@@ -243,7 +243,7 @@ class WriteLockTestCase(base.TestCase):
         conn.close()
         with engine.begin() as conn:
             base.sql(conn, "INSERT INTO volumes (status) VALUES "
-                                 "('creating')")
+                           "('creating')")
         self.assertEqual(['creating'], self.statuses())
 
     def test_released_when_the_pool_takes_the_connection_back(self):
@@ -294,7 +294,7 @@ class WriteLockTestCase(base.TestCase):
     def insert_one(self, engine):
         with engine.begin() as conn:
             base.sql(conn, "INSERT INTO volumes (status) VALUES "
-                                 "('creating')")
+                           "('creating')")
 
     def test_threads_of_one_process_queue(self):
         engine = self.engine()
@@ -366,7 +366,7 @@ class WriteLockTestCase(base.TestCase):
             with engine.begin() as conn:
                 value = base.sql(conn, 'SELECT n FROM counter').scalar()
                 base.sql(conn, 'UPDATE counter SET n = %d'
-                                     % (value + 1))
+                               % (value + 1))
         for proc in procs:
             proc.join(BOUND)
         self.assertEqual([0, 0, 0], [p.exitcode for p in procs])
