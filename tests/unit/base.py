@@ -20,6 +20,7 @@ SQLAlchemy 1.3): see tests/legacy/unit_runner.py.
 """
 
 import errno
+import io
 import os
 import sys
 
@@ -104,3 +105,21 @@ try:
     FileNotFoundError = FileNotFoundError
 except NameError:  # Python 2
     FileNotFoundError = OSError
+
+
+if sys.version_info[0] == 2:
+    class StringIO(io.StringIO):
+        """io.StringIO that takes the str (bytes) Python 2 code prints.
+
+        What the product writes to sys.stdout/stderr on Python 2 is str
+        (bytes) or unicode; a real stream takes both, io.StringIO only the
+        latter.  Bytes are decoded as UTF-8 (not ascii) so a non-ascii
+        byte string still shows up in the test's output.
+        """
+
+        def write(self, text):
+            if isinstance(text, bytes):
+                text = text.decode('utf-8')
+            return super(StringIO, self).write(text)
+else:
+    StringIO = io.StringIO

@@ -12,7 +12,6 @@
 #    License for the specific language governing permissions and limitations
 #    under the License.
 
-import io
 import os
 import sqlite3
 import sys
@@ -103,7 +102,7 @@ class DbMigrateTestCase(base.TestCase):
         self.target = 'sqlite:///%s/target.sqlite' % self.dir
 
     def migrate(self):
-        out, err = io.StringIO(), io.StringIO()
+        out, err = base.StringIO(), base.StringIO()
         with mock.patch.object(sys, 'stdout', out), \
                 mock.patch.object(sys, 'stderr', err):
             rc = manage.db_migrate(['--config-file', self.conf, 'db',
@@ -184,9 +183,9 @@ class DbCheckTestCase(base.TestCase):
         self.dir = os.path.realpath(self.make_tempdir())
         self.path = os.path.join(self.dir, 'cinder.sqlite')
         self.stdout = self.useFixture(fixtures.MockPatch(
-            'sys.stdout', new_callable=io.StringIO)).mock
+            'sys.stdout', new_callable=base.StringIO)).mock
         self.stderr = self.useFixture(fixtures.MockPatch(
-            'sys.stderr', new_callable=io.StringIO)).mock
+            'sys.stderr', new_callable=base.StringIO)).mock
         self.mounts = [placement.Mount('/dev/vda1', '/', 'ext4',
                                        ['rw', 'relatime'])]
         self.useFixture(fixtures.MockPatchObject(
@@ -346,9 +345,9 @@ class TokenCommandTest(base.TestCase):
             self.dir, 'cinder.conf',
             '[ksvd_auth]\ntoken_file = %s\n' % self.path)
         self.stdout = self.useFixture(fixtures.MockPatchObject(
-            sys, 'stdout', io.StringIO())).mock
+            sys, 'stdout', base.StringIO())).mock
         self.stderr = self.useFixture(fixtures.MockPatchObject(
-            sys, 'stderr', io.StringIO())).mock
+            sys, 'stderr', base.StringIO())).mock
 
     def token(self, *args):
         self.stdout.seek(0)
@@ -420,9 +419,9 @@ class DriverCommandTestCase(base.TestCase):
     def setUp(self):
         super(DriverCommandTestCase, self).setUp()
         self.stdout = self.useFixture(fixtures.MockPatch(
-            'sys.stdout', new_callable=io.StringIO)).mock
+            'sys.stdout', new_callable=base.StringIO)).mock
         self.stderr = self.useFixture(fixtures.MockPatch(
-            'sys.stderr', new_callable=io.StringIO)).mock
+            'sys.stderr', new_callable=base.StringIO)).mock
         self.dir = self.make_tempdir()
 
     def test_dispatched(self):
