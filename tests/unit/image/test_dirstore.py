@@ -125,7 +125,7 @@ class DirectoryStoreTestCase(base.TestCase):
 
     def test_symlinked_record_refused(self):
         self.store.put(meta.new_record(OTHER))
-        os.makedirs(self.root, exist_ok=True)
+        base.makedirs(self.root)
         target = self.write_file(self.outside, 'secret',
                                  json.dumps({'id': ID}))
         os.symlink(target, os.path.join(self.root, ID + '.json'))
@@ -195,7 +195,9 @@ class DirectoryStoreTestCase(base.TestCase):
 
     def test_concurrent_writers(self):
         """Four processes write to one store: every record is whole."""
-        ctx = multiprocessing.get_context('fork')
+        # Python 2 has no get_context; it always forks.
+        ctx = (multiprocessing.get_context('fork')
+               if hasattr(multiprocessing, 'get_context') else multiprocessing)
         procs = [ctx.Process(target=_write_images,
                              args=(self.root, '%08d' % n, 5))
                  for n in range(4)]
