@@ -47,7 +47,8 @@ class FormatTest(base.TestCase):
                'ksvd.%s.%s' % (good_id, good_secret) + 'A' * 10000,
                None]
         if bytes is not str:
-            # Python 2: bytes is the native str (WSGI headers are str).
+            # Not on Python 2: there bytes is the native str (what WSGI
+            # headers are), a valid token.
             bad.append(b'ksvd.%s.%s' % (good_id.encode(),
                                         good_secret.encode()))
         for value in bad:
