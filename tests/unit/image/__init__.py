@@ -133,7 +133,9 @@ def serve(state_dir):
         Twin()
     cert = os.path.join(state_dir, 'cert.pem')
     if os.path.exists(cert):
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        # PROTOCOL_TLS_SERVER: Python 3.6+.
+        context = ssl.SSLContext(getattr(ssl, 'PROTOCOL_TLS_SERVER',
+                                         ssl.PROTOCOL_SSLv23))
         context.load_cert_chain(cert, os.path.join(state_dir, 'key.pem'))
         server.socket = context.wrap_socket(server.socket, server_side=True)
     sys.stdout.write('%d\n' % server.server_address[1])
@@ -253,7 +255,7 @@ def make_cert(directory):
 
     # backend=: required before cryptography 3.1 (the legacy tier's 2.8).
     key = ec.generate_private_key(ec.SECP256R1(), default_backend())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, '127.0.0.1')])
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, u'127.0.0.1')])
     now = datetime.datetime.utcnow()  # naive: UTC to cryptography
     cert = (x509.CertificateBuilder()
             .subject_name(name).issuer_name(name)

@@ -242,7 +242,8 @@ class ServiceTestCase(_ServiceBase):
         # The image-volume cache compares updated_at after astimezone().
         entry = {'image_updated_at': shown['updated_at'].replace(
             tzinfo=None), 'id': 1, 'volume_id': 'v', 'image_id': shown['id']}
-        should_update = cache.ImageVolumeCache._should_update_entry
+        # The function itself: an unbound method on Python 2 wants self.
+        should_update = vars(cache.ImageVolumeCache)['_should_update_entry']
         self.assertFalse(should_update(None, entry, shown))
         later = dict(entry, image_updated_at=entry['image_updated_at'] -
                      datetime.timedelta(seconds=1))
