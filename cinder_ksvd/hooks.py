@@ -89,6 +89,7 @@ def _wrap_log_setup(conf):
         return result
 
     setup._ksvd_wrapped = True
+    setup.__wrapped__ = original  # functools.wraps does it on py3 only
     logging.setup = setup
 
 

@@ -53,7 +53,7 @@ def collect(url, service_down_time, now=None):
     that placed a create, or nobody) come back in the second value.
     """
     now = now or datetime.datetime.utcnow()
-    parsed = sa.engine.make_url(url)
+    parsed = sa.engine.url.make_url(url)
     if parsed.get_backend_name() == 'sqlite' and parsed.database and \
             not os.path.exists(parsed.database):
         # sqlite would create an empty file; this command only reads.

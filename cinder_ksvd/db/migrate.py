@@ -22,7 +22,8 @@ deployment grows to several nodes.  Steps:
    earlier failed run of this command (the ``ksvd_migrate_state`` marker
    table is there): those are dropped and the copy starts again;
 3. write the marker, then build the schema with cinder's own migrations up
-   to the source's alembic revision;
+   to the source's schema revision (alembic; sqlalchemy-migrate's version
+   on cinder 15/16);
 4. copy every table in foreign-key order, in batches, one transaction per
    table (the rows the migrations seeded are replaced by the source's);
 5. compare row counts and an order-independent checksum per table over
@@ -40,8 +41,12 @@ import sqlalchemy as sa
 
 MARKER_TABLE = 'ksvd_migrate_state'
 VERSION_TABLE = 'alembic_version'
+# sqlalchemy-migrate's version table: cinder's schema before alembic.
+LEGACY_VERSION_TABLE = 'migrate_version'
 BATCH = 500
 _CHECKSUM_MOD = 2 ** 128
+_SA_BEFORE_14 = tuple(int(part) for part in
+                      sa.__version__.split('.')[:2]) < (1, 4)
 
 
 class MigrateError(Exception):
@@ -65,6 +70,29 @@ def _engine(url):
                            % (shown(url), exc))
 
 
+def _select(*columns):
+    """SELECT columns: select(*cols) on SQLAlchemy 1.4+, select([cols]) before.
+
+    1.3 (cinder 15/16) takes only a list; 2.0 takes only positional
+    columns.
+    """
+    if _SA_BEFORE_14:
+        return sa.select(list(columns))
+    return sa.select(*columns)
+
+
+def _mapping(row):
+    # Row._mapping: SQLAlchemy 1.4+; a 1.3 RowProxy is a mapping itself.
+    return getattr(row, '_mapping', row)
+
+
+def _driver_sql(conn, text):
+    run = getattr(conn, 'exec_driver_sql', None)
+    if run is not None:
+        return run(text)
+    return conn.execute(text)  # SQLAlchemy < 1.4 (cinder 15/16)
+
+
 def _utcnow():
     return datetime.datetime.utcnow()
 
@@ -78,7 +106,7 @@ def running_services(conn, down_time, now=None):
     """
     now = now or _utcnow()
     services = sa.Table('services', sa.MetaData(), autoload_with=conn)
-    rows = conn.execute(sa.select(
+    rows = conn.execute(_select(
         services.c.binary, services.c.host, services.c.updated_at,
         services.c.created_at).where(
             services.c.deleted == sa.false())).fetchall()
@@ -94,9 +122,25 @@ def running_services(conn, down_time, now=None):
 
 
 def revision(conn):
-    """The alembic revision of the database on conn (None: none)."""
-    from alembic import migration
-    return migration.MigrationContext.configure(conn).get_current_revision()
+    """The schema revision of the cinder database on conn (None: none).
+
+    The alembic revision (cinder 20+), else the version in
+    sqlalchemy-migrate's table (cinder 15/16 and the other releases before
+    alembic), as text: build_schema gets it back.
+    """
+    names = sa.inspect(conn).get_table_names()
+    if VERSION_TABLE in names:
+        from alembic import migration
+        rev = migration.MigrationContext.configure(
+            conn).get_current_revision()
+        if rev:
+            return rev
+    if LEGACY_VERSION_TABLE in names:
+        row = _driver_sql(conn, 'SELECT version FROM %s'
+                          % LEGACY_VERSION_TABLE).fetchone()
+        if row is not None and row[0] is not None:
+            return str(row[0])
+    return None
 
 
 def normalise(value):
@@ -132,14 +176,14 @@ def row_digest(columns, row):
 def table_summary(conn, table, columns):
     """(row count, order-independent checksum) of one table."""
     count, total = 0, 0
-    result = conn.execute(sa.select(*[table.c[name] for name in columns]))
+    result = conn.execute(_select(*[table.c[name] for name in columns]))
     while True:
         rows = result.fetchmany(BATCH)
         if not rows:
             break
         for row in rows:
             count += 1
-            total = (total + row_digest(columns, row._mapping)) \
+            total = (total + row_digest(columns, _mapping(row))) \
                 % _CHECKSUM_MOD
     return count, '%032x' % total
 
@@ -152,7 +196,7 @@ def _reflect(conn):
 
 def _user_tables(names):
     return [n for n in names
-            if n not in (MARKER_TABLE, VERSION_TABLE)
+            if n not in (MARKER_TABLE, VERSION_TABLE, LEGACY_VERSION_TABLE)
             and not n.startswith('sqlite_')]
 
 
@@ -161,12 +205,12 @@ def _drop_all(engine):
     with engine.begin() as conn:
         mysql = conn.dialect.name == 'mysql'
         if mysql:
-            conn.exec_driver_sql('SET FOREIGN_KEY_CHECKS=0')
+            _driver_sql(conn, 'SET FOREIGN_KEY_CHECKS=0')
         meta = _reflect(conn)
         for table in reversed(meta.sorted_tables):
             table.drop(conn)
         if mysql:
-            conn.exec_driver_sql('SET FOREIGN_KEY_CHECKS=1')
+            _driver_sql(conn, 'SET FOREIGN_KEY_CHECKS=1')
 
 
 def _write_marker(engine, source_url, rev):
@@ -190,11 +234,21 @@ def _drop_marker(engine):
 def _build_schema(engine, rev):
     """cinder's own migrations, up to rev, on the target."""
     from cinder.db import migration
+    if rev.isdigit():
+        # sqlalchemy-migrate (cinder 15/16): an integer version, and a
+        # database with a table (the marker) but no version table is
+        # refused: put the target under version control first.
+        from oslo_db.sqlalchemy import migration as oslo_migration
+        oslo_migration.db_version_control(
+            engine, migration.MIGRATE_REPO_PATH,
+            version=migration.INIT_VERSION)
+        migration.db_sync(version=int(rev), engine=engine)
+        return
     migration.db_sync(version=rev, engine=engine)
 
 
 def _values(row, seconds):
-    values = dict(row._mapping)
+    values = dict(_mapping(row))
     if seconds:
         # DATETIME columns keep whole seconds: truncate here, as MariaDB
         # does, rather than let MySQL round.
@@ -210,10 +264,10 @@ def _copy_table(src_conn, engine, src_table, dst_table, columns):
         if dst.dialect.name == 'mysql':
             # Tables are copied in FK order; this only covers cycles and
             # the rows the migrations seeded.
-            dst.exec_driver_sql('SET FOREIGN_KEY_CHECKS=0')
+            _driver_sql(dst, 'SET FOREIGN_KEY_CHECKS=0')
         dst.execute(dst_table.delete())
         result = src_conn.execute(
-            sa.select(*[src_table.c[name] for name in columns]))
+            _select(*[src_table.c[name] for name in columns]))
         copied = 0
         seconds = dst.dialect.name == 'mysql'
         while True:
@@ -224,7 +278,7 @@ def _copy_table(src_conn, engine, src_table, dst_table, columns):
                         [_values(row, seconds) for row in rows])
             copied += len(rows)
         if dst.dialect.name == 'mysql':
-            dst.exec_driver_sql('SET FOREIGN_KEY_CHECKS=1')
+            _driver_sql(dst, 'SET FOREIGN_KEY_CHECKS=1')
     return copied
 
 
@@ -270,7 +324,7 @@ def migrate(source_url, target_url, service_down_time=60, report=None,
             rev = revision(src)
             if not rev:
                 raise MigrateError(
-                    'source %s has no alembic revision: run '
+                    'source %s has no schema revision: run '
                     'ksvd-cinder-manage db sync first' % shown(source_url))
             fresh = running_services(src, service_down_time)
             if fresh:

@@ -165,6 +165,7 @@ def wrap(fn):
         return policy(attempt)(context)
 
     retried.ksvd_retry = True
+    retried.__wrapped__ = fn  # functools.wraps does it on py3 only
     return retried
 
 

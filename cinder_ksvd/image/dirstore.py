@@ -30,6 +30,7 @@ no id or record can reach outside the store.
 
 import errno
 import hashlib
+import io
 import json
 import os
 import re
@@ -285,7 +286,9 @@ class DirectoryStore(object):
             if exc.errno == errno.ELOOP:
                 raise Corrupt('data of image %s is a symlink' % record['id'])
             raise
-        return os.fdopen(fd, 'rb')
+        # io.open, not os.fdopen: eventlet's green os.fdopen gives Python 2
+        # a GreenPipe, which has no readinto() (copy_to needs it).
+        return io.open(fd, 'rb')
 
     def read_data(self, record, verify=True):
         """Yield the bytes of record's data; Corrupt at the end on mismatch.

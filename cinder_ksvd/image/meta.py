@@ -189,7 +189,11 @@ class Digest(object):
         self.md5.update(chunk)
         self.sha256.update(chunk)
         if len(self.head) < HEAD_BYTES:
-            self.head += bytes(chunk[:HEAD_BYTES - len(self.head)])
+            piece = chunk[:HEAD_BYTES - len(self.head)]
+            if isinstance(piece, memoryview):
+                # Python 2's bytes(memoryview) is its repr, not its bytes.
+                piece = piece.tobytes()
+            self.head += bytes(piece)
 
     def mismatch(self, size=None, sha256=None, md5=None):
         """One-line reason the bytes differ from the expected ones, or None."""

@@ -11,3 +11,4 @@
 #    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
 #    License for the specific language governing permissions and limitations
 #    under the License.
+"""The legacy tier: cinder 15/Python 2.7 and cinder 16/Python 3.9."""

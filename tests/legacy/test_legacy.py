@@ -30,12 +30,11 @@ import subprocess
 import sys
 
 import fixtures
-from testtools import content
-
 from tests.functional import base
 from tests.functional import receiver as receiver_mod
 from tests.functional import services
 from tests.legacy import chroot
+from testtools import content
 
 GiB = 1024 ** 3
 SHARE = '127.0.0.1:/srv/ksvd-legacy'
@@ -211,6 +210,7 @@ class _LegacyTests(object):
                 'driver_locations': 'cinder.volume.drivers.ixsystems=%s/'
                                     'ixsystems' % fixtures_dir,
                 'modules': 'legacy, py2bad'}})
+
         def check(driver):
             return chroot.run(['env', 'PYTHONPATH=%s' % fixtures_dir,
                                self.target.bin('ksvd-cinder-manage')]

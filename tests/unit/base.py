@@ -12,8 +12,15 @@
 #    License for the specific language governing permissions and limitations
 #    under the License.
 
-"""Base class of the unit tests: private config objects and temp files."""
+"""Base class of the unit tests: private config objects and temp files.
 
+Also small helpers that keep the tests portable to the legacy tier's
+interpreters (Python 2.7 with cinder 15, Python 3.9 with cinder 16,
+SQLAlchemy 1.3): see tests/legacy/unit_runner.py.
+"""
+
+import errno
+import io
 import os
 import sys
 
@@ -52,3 +59,67 @@ class TestCase(base.BaseTestCase):
         with open(path, 'w') as handle:
             handle.write(text)
         return path
+
+
+def sql(conn, text, *params):
+    """Run one textual SQL statement on a SQLAlchemy Connection.
+
+    Connection.exec_driver_sql is SQLAlchemy 1.4+; before it (1.3, the
+    legacy tier) a plain string goes to Connection.execute.
+    """
+    run = getattr(conn, 'exec_driver_sql', None)
+    if run is not None:
+        return run(text, *params)
+    return conn.execute(text, *params)
+
+
+class Namespace(object):
+    """types.SimpleNamespace (py3 only) for test doubles."""
+
+    def __init__(self, **kwargs):
+        self.__dict__.update(kwargs)
+
+    def __repr__(self):
+        items = sorted(vars(self).items())
+        return 'Namespace(%s)' % ', '.join(
+            '%s=%r' % (key, value) for key, value in items)
+
+    def __eq__(self, other):
+        return (isinstance(other, Namespace) and
+                self.__dict__ == other.__dict__)
+
+    def __ne__(self, other):
+        return not self == other
+
+
+def makedirs(path):
+    """os.makedirs(path, exist_ok=True) on Python 2 too."""
+    try:
+        os.makedirs(path)
+    except OSError as exc:
+        if exc.errno != errno.EEXIST or not os.path.isdir(path):
+            raise
+
+
+try:
+    FileNotFoundError = FileNotFoundError
+except NameError:  # Python 2
+    FileNotFoundError = OSError
+
+
+if sys.version_info[0] == 2:
+    class StringIO(io.StringIO):
+        """io.StringIO that takes the str (bytes) Python 2 code prints.
+
+        What the product writes to sys.stdout/stderr on Python 2 is str
+        (bytes) or unicode; a real stream takes both, io.StringIO only the
+        latter.  Bytes are decoded as UTF-8 (not ascii) so a non-ascii
+        byte string still shows up in the test's output.
+        """
+
+        def write(self, text):
+            if isinstance(text, bytes):
+                text = text.decode('utf-8')
+            return super(StringIO, self).write(text)
+else:
+    StringIO = io.StringIO

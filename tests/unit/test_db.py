@@ -459,14 +459,20 @@ class InstallTestCase(base.TestCase):
         listeners.assert_called_once_with()
         retries.assert_called_once_with([api], impls=[impl])
 
-    def test_cinder_29_modules(self):
+    def test_installed_cinder_modules(self):
         from cinder.db import api
         modules = db._modules(('cinder.db.api', 'cinder.db'))
         self.assertIn(api, modules)
         self.assertEqual(['cinder.db.api', 'cinder.db'],
                          [m.__name__ for m in modules])
-        # cinder 29 has no separate implementation module.
-        self.assertEqual([], db._modules(('cinder.db.sqlalchemy.api',)))
+        if _legacy_db_layout():
+            # cinder 15/16: cinder.db.api delegates to the implementation.
+            from cinder.db.sqlalchemy import api as impl
+            self.assertEqual([impl],
+                             db._modules(('cinder.db.sqlalchemy.api',)))
+        else:
+            # cinder 29 has no separate implementation module.
+            self.assertEqual([], db._modules(('cinder.db.sqlalchemy.api',)))
 
     def test_missing_modules_skipped(self):
         with mock.patch.object(db.importlib, 'import_module',
@@ -474,16 +480,32 @@ class InstallTestCase(base.TestCase):
             self.assertEqual([], db._modules(('cinder.db.api',)))
 
 
+def _legacy_db_layout():
+    """cinder 15/16: cinder.db.api delegates to cinder.db.sqlalchemy.api."""
+    from cinder.db import api
+    return hasattr(api, 'IMPL')
+
+
+def _db_implementation():
+    """The module with the DB functions' code and main_context_manager."""
+    if _legacy_db_layout():
+        from cinder.db.sqlalchemy import api
+    else:
+        from cinder.db import api
+    return api
+
+
 class CinderLayoutTestCase(base.TestCase):
     """retry's view of the installed cinder's DB API (cinder 29 here)."""
 
     def test_cinder_db_api(self):
-        from cinder.db import api
+        api = _db_implementation()
 
         def original(name):
             fn = getattr(api, name)
             return fn.__wrapped__ if getattr(fn, 'ksvd_retry', False) else fn
-        # cinder 29 retries these itself.
+        # cinder 29 (and 15/16 in their implementation module) retries
+        # these itself.
         for name in ('quota_reserve', 'reservation_commit',
                      'reservation_rollback'):
             self.assertTrue(retry._retries_itself(original(name)), name)
@@ -493,15 +515,18 @@ class CinderLayoutTestCase(base.TestCase):
 
     def test_cinder_db_configure_wrapped(self):
         # cinder 29: the transaction context and configure() live in
-        # cinder.db.api; the wrapper re-applies the reader engine.
-        from cinder.db import api
+        # cinder.db.api (15/16: cinder.db.sqlalchemy.api); the wrapper
+        # re-applies the reader engine.
+        api = _db_implementation()
         from oslo_db.sqlalchemy import enginefacade
         with mock.patch.object(api, 'configure', api.configure):
             readers.install()
             self.assertTrue(getattr(api.configure, '_ksvd_readers', False))
         self.assertIsInstance(api.main_context_manager,
                               enginefacade._TransactionContextManager)
-        self.assertEqual([api], readers._modules(readers.API_MODULES))
+        from cinder.db import api as db_api
+        expected = [db_api, api] if _legacy_db_layout() else [api]
+        self.assertEqual(expected, readers._modules(readers.API_MODULES))
 
 
 class PatchedCinderTestCase(base.TestCase):

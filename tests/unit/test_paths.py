@@ -13,7 +13,6 @@
 #    under the License.
 
 import os
-import types
 from unittest import mock
 
 import fixtures
@@ -57,8 +56,8 @@ class PathsTestCase(base.TestCase):
         self.useFixture(fixtures.MockPatchObject(paths, 'ETC_DIR', self.etc))
         self.useFixture(fixtures.MockPatchObject(paths, 'SHARE_DIR',
                                                  self.share))
-        fake_sys = types.SimpleNamespace(prefix=self.prefix,
-                                         base_prefix=self.base_prefix)
+        fake_sys = base.Namespace(prefix=self.prefix,
+                                  base_prefix=self.base_prefix)
         self.useFixture(fixtures.MockPatchObject(paths, 'sys', fake_sys))
 
     def _prefix_dir(self, prefix, sub='share/ksvd-cinder'):
@@ -76,8 +75,8 @@ class PathsTestCase(base.TestCase):
             paths.search_dirs())
 
     def test_search_dirs_no_duplicates(self):
-        fake_sys = types.SimpleNamespace(prefix=self.prefix,
-                                         base_prefix=self.prefix)
+        fake_sys = base.Namespace(prefix=self.prefix,
+                                  base_prefix=self.prefix)
         with mock.patch.object(paths, 'sys', fake_sys):
             dirs = paths.search_dirs()
         self.assertEqual(len(set(dirs)), len(dirs))

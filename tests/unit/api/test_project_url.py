@@ -13,9 +13,8 @@
 #    under the License.
 
 import routes
-import webob
-
 from tests.unit import base
+import webob
 
 from cinder_ksvd.api import project_url
 

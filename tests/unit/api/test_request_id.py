@@ -16,7 +16,6 @@ import sys
 
 import fixtures
 from oslo_middleware import request_id as oslo_request_id
-
 from tests.unit import base
 
 from cinder_ksvd.api import request_id

@@ -20,7 +20,6 @@ would send HTTP are replaced by a dict of volumes, types and attachments.
 Functional tests run the same commands against real services.
 """
 
-import io
 import uuid
 
 from cinderclient.apiclient import base as api_base
@@ -206,7 +205,7 @@ class ShellTestCase(base.TestCase):
 
     def run_shell(self, *argv, **kwargs):
         """(exit status, stdout, stderr) of ksvd-cinder argv."""
-        out, err = io.StringIO(), io.StringIO()
+        out, err = base.StringIO(), base.StringIO()
         app = shell.Shell(stdout=out, stderr=err)
         app.client_factory = kwargs.get('factory', self.factory)
         argv = list(argv)

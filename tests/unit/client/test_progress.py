@@ -12,14 +12,13 @@
 #    License for the specific language governing permissions and limitations
 #    under the License.
 
-import io
 
 from tests.unit import base
 
 from cinder_ksvd.client import progress
 
 
-class _Tty(io.StringIO):
+class _Tty(base.StringIO):
 
     def isatty(self):
         return True
@@ -28,7 +27,7 @@ class _Tty(io.StringIO):
 class BarTest(base.TestCase):
 
     def test_pipe_gets_a_line_per_change(self):
-        out = io.StringIO()
+        out = base.StringIO()
         bar = progress.Bar(out, 4, 'done')
         for done in (0, 1, 1, 2, 4):
             bar.update(done)

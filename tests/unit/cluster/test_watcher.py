@@ -16,6 +16,7 @@ import datetime
 from unittest import mock
 
 import fixtures
+import iso8601
 from oslo_config import cfg
 from oslo_utils import timeutils
 from tests.unit import base
@@ -217,7 +218,7 @@ class CheckPeersTestCase(base.TestCase):
 
     def test_bound_follows_the_latest_heartbeat(self):
         late = datetime.datetime(2026, 1, 1, 0, 5,
-                                 tzinfo=datetime.timezone.utc)
+                                 tzinfo=iso8601.UTC)  # py2: no timezone
         down = [Peer(3, False), Peer(4, False, updated_at=late)]
         self.assertEqual(datetime.datetime(2026, 1, 1, 0, 5, 10),
                          watcher.unclaimed_bound(down, 10))

@@ -12,7 +12,6 @@
 #    License for the specific language governing permissions and limitations
 #    under the License.
 
-import io
 import os
 import sys
 from unittest import mock
@@ -52,7 +51,7 @@ class RunTestCase(base.TestCase):
         self.useFixture(fixtures.MockPatchObject(common, 'quiet_imports'))
         self.serve = self.useFixture(fixtures.MockPatchObject(
             embedded, 'serve', return_value=0)).mock
-        self.stderr = io.StringIO()
+        self.stderr = base.StringIO()
         self.useFixture(fixtures.MockPatchObject(sys, 'stderr',
                                                  self.stderr))
         self.state = self.make_tempdir()

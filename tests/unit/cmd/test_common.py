@@ -12,7 +12,6 @@
 #    License for the specific language governing permissions and limitations
 #    under the License.
 
-import io
 import os
 import sys
 from unittest import mock
@@ -66,7 +65,7 @@ class RunTestCase(base.TestCase):
 
     def setUp(self):
         super(RunTestCase, self).setUp()
-        self.stderr = io.StringIO()
+        self.stderr = base.StringIO()
         self.useFixture(fixtures.MockPatchObject(sys, 'stderr',
                                                  self.stderr))
         self.useFixture(fixtures.MockPatchObject(sys, 'argv',

@@ -300,7 +300,7 @@ class RunCommandTestCase(base.TestCase):
 
     @mock.patch.object(subprocess, 'check_output')
     def test_missing_command(self, check_output):
-        check_output.side_effect = FileNotFoundError(2, 'No such file')
+        check_output.side_effect = base.FileNotFoundError(2, 'No such file')
         exc = self.assertRaises(embedded.SetupError, embedded._run,
                                 ['losetup', '-f'])
         self.assertTrue(str(exc).startswith('losetup: '), str(exc))

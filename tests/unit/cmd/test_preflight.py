@@ -247,9 +247,12 @@ class BackendsTestCase(PreflightTestCase):
     def test_driver_module_missing(self):
         path = self.config(self.good_text() + '[b1]\nvolume_driver = '
                            'ksvd_no_such_module.Driver\n')
+        # ImportError's py3.6+ subclass; Python 2 raises ImportError itself.
+        error = ('ImportError' if sys.version_info[0] == 2
+                 else 'ModuleNotFoundError')
         self.assertProblem(['--config-file', path], 'volume',
                            '[b1] volume_driver ksvd_no_such_module.Driver '
-                           'cannot be loaded: ModuleNotFoundError')
+                           'cannot be loaded: %s' % error)
 
     def test_driver_class_missing(self):
         path = self.config(self.good_text() + '[b1]\nvolume_driver = '

@@ -112,11 +112,13 @@ class ServerVolumeAttachmentTestCase(base.TestCase):
         self.ask()
         (path, headers), = self.mc.requests
         self.assertEqual('/mc/servers/srv-1/volumes/vol-1', path)
-        timestamp = headers[mc_client.TIMESTAMP_HEADER]
+        # Header names are case-insensitive (Python 2's server lowercases).
+        headers = dict((k.lower(), v) for k, v in headers.items())
+        timestamp = headers[mc_client.TIMESTAMP_HEADER.lower()]
         self.assertEqual(
             sinks.signature(SECRET, mc_client.request_target(
                 'GET', path, timestamp)),
-            headers[sinks.SIGNATURE_HEADER])
+            headers[sinks.SIGNATURE_HEADER.lower()])
         self.assertEqual('GET %s\n%s' % (path, timestamp),
                          mc_client.request_target(
                              'GET', path, timestamp).decode('utf-8'))

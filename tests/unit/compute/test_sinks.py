@@ -110,8 +110,11 @@ class Receiver(object):
     def verify(headers, body):
         expected = 'sha256=' + hmac.new(SECRET.encode('utf-8'), body,
                                         hashlib.sha256).hexdigest()
-        return hmac.compare_digest(expected,
-                                   headers.get('X-KSVD-Signature', ''))
+        # Header names are case-insensitive (Python 2's server lowercases).
+        got = dict((k.lower(), v) for k, v in headers.items()).get(
+            'x-ksvd-signature', '')
+        return hmac.compare_digest(expected.encode('ascii'),
+                                   got.encode('utf-8'))
 
 
 def refused_url():

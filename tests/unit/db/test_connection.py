@@ -54,21 +54,21 @@ class ConnectionTestCase(base.TestCase):
             dbapi_connection.set_trace_callback(self.statements.append)
 
         with engine.begin() as conn:
-            conn.exec_driver_sql('CREATE TABLE volumes (id INTEGER PRIMARY '
-                                 'KEY, status VARCHAR(32))')
+            base.sql(conn, 'CREATE TABLE volumes (id INTEGER PRIMARY '
+                           'KEY, status VARCHAR(32))')
         self.statements[:] = []
         return engine
 
     def pragmas(self, engine):
         with engine.connect() as conn:
-            return tuple(conn.exec_driver_sql('PRAGMA %s' % name).scalar()
+            return tuple(base.sql(conn, 'PRAGMA %s' % name).scalar()
                          for name in ('busy_timeout', 'journal_mode',
                                       'synchronous'))
 
     def insert(self, engine):
         with engine.begin() as conn:
-            conn.exec_driver_sql("INSERT INTO volumes (status) VALUES "
-                                 "('creating')")
+            base.sql(conn, "INSERT INTO volumes (status) VALUES "
+                           "('creating')")
 
     def rows(self, name='cinder.sqlite'):
         db = sqlite3.connect(os.path.join(self.dir, name))
@@ -143,7 +143,7 @@ class BeginTestCase(ConnectionTestCase):
         self.insert(engine)
         with engine.connect() as conn:
             transaction = conn.begin()
-            conn.exec_driver_sql('SELECT 1').scalar()
+            base.sql(conn, 'SELECT 1').scalar()
             transaction.rollback()
         self.assertEqual(['BEGIN IMMEDIATE'] * 3, self.begins())
 
@@ -151,8 +151,8 @@ class BeginTestCase(ConnectionTestCase):
         engine = self.engine()
         with engine.connect() as conn:
             transaction = conn.begin()
-            conn.exec_driver_sql("INSERT INTO volumes (status) VALUES "
-                                 "('creating')")
+            base.sql(conn, "INSERT INTO volumes (status) VALUES "
+                           "('creating')")
             self.assertTrue(conn.info[connection.IN_TRANSACTION])
             transaction.rollback()
             self.assertNotIn(connection.IN_TRANSACTION, conn.info)
@@ -163,13 +163,13 @@ class BeginTestCase(ConnectionTestCase):
         engine = self.engine()
         with engine.connect() as conn:
             transaction = conn.begin()
-            conn.exec_driver_sql("INSERT INTO volumes (status) VALUES "
-                                 "('creating')")
+            base.sql(conn, "INSERT INTO volumes (status) VALUES "
+                           "('creating')")
             transaction.commit()
             self.assertNotIn(connection.IN_TRANSACTION, conn.info)
             transaction = conn.begin()
-            conn.exec_driver_sql("INSERT INTO volumes (status) VALUES "
-                                 "('available')")
+            base.sql(conn, "INSERT INTO volumes (status) VALUES "
+                           "('available')")
             transaction.commit()
         self.assertEqual(['BEGIN IMMEDIATE'] * 2, self.begins())
         self.assertEqual([('creating',), ('available',)], self.rows())
@@ -199,7 +199,7 @@ class BeginTestCase(ConnectionTestCase):
         engine = self.engine()
         with engine.connect() as conn:
             transaction = conn.begin()
-            conn.exec_driver_sql('SELECT count(*) FROM volumes').scalar()
+            base.sql(conn, 'SELECT count(*) FROM volumes').scalar()
             other = sqlite3.connect(os.path.join(self.dir, 'cinder.sqlite'),
                                     timeout=0, isolation_level=None)
             self.addCleanup(other.close)

@@ -162,8 +162,8 @@ class EngineTestCase(base.TestCase):
         self.engine = engines.create_engine('sqlite:///%s' % self.path)
         self.addCleanup(self.engine.dispose)
         with self.engine.begin() as conn:
-            conn.exec_driver_sql('CREATE TABLE volumes (id INTEGER PRIMARY '
-                                 'KEY, status VARCHAR(32))')
+            base.sql(conn, 'CREATE TABLE volumes (id INTEGER PRIMARY '
+                           'KEY, status VARCHAR(32))')
 
     def hold_lock(self):
         """Another process's writer: an EXCLUSIVE lock on the file."""

@@ -110,7 +110,7 @@ class MigrateTestCase(base.TestCase):
         engine = sa.create_engine(self.target)
         try:
             with engine.connect() as conn:
-                return conn.exec_driver_sql(sql).fetchall()
+                return base.sql(conn, sql).fetchall()
         finally:
             engine.dispose()
 
@@ -147,7 +147,7 @@ class MigrateTestCase(base.TestCase):
     def test_refuses_target_with_other_data(self):
         engine = sa.create_engine(self.target)
         with engine.begin() as conn:
-            conn.exec_driver_sql('CREATE TABLE mine (x INTEGER)')
+            base.sql(conn, 'CREATE TABLE mine (x INTEGER)')
         engine.dispose()
         exc = self.assertRaises(migrate.MigrateError, self.run_migrate)
         self.assertIn('not empty (1 tables, e.g. mine)', str(exc))
@@ -182,7 +182,8 @@ class MigrateTestCase(base.TestCase):
     def test_refuses_running_services(self):
         now = datetime.datetime.utcnow()
         with self.engine.begin() as conn:
-            conn.exec_driver_sql(
+            base.sql(
+                conn,
                 "UPDATE services SET updated_at = ? WHERE id = 1",
                 (now - datetime.timedelta(seconds=5),))
         exc = self.assertRaises(migrate.MigrateError, self.run_migrate,
@@ -202,7 +203,8 @@ class MigrateTestCase(base.TestCase):
     def test_deleted_services_do_not_count(self):
         now = datetime.datetime.utcnow()
         with self.engine.begin() as conn:
-            conn.exec_driver_sql(
+            base.sql(
+                conn,
                 "UPDATE services SET updated_at = ?, deleted = 1", (now,))
         self.assertEqual(REV, self.run_migrate()[0]['revision'])
 
@@ -213,7 +215,8 @@ class MigrateTestCase(base.TestCase):
             copied = real(src, engine, src_table, dst_table, columns)
             if src_table.name == 'volumes':
                 with engine.begin() as dst:
-                    dst.exec_driver_sql(
+                    base.sql(
+                        dst,
                         "UPDATE volumes SET size = 99 WHERE id = 'v005'")
             return copied
 
@@ -232,7 +235,7 @@ class MigrateTestCase(base.TestCase):
 
     def test_source_without_revision(self):
         with self.engine.begin() as conn:
-            conn.exec_driver_sql('DELETE FROM alembic_version')
+            base.sql(conn, 'DELETE FROM alembic_version')
         exc = self.assertRaises(migrate.MigrateError, self.run_migrate)
         self.assertIn('run ksvd-cinder-manage db sync first', str(exc))
 

@@ -64,14 +64,15 @@ class PoolingTestCase(base.TestCase):
 
     def create_table(self, engine, status='creating'):
         with engine.begin() as conn:
-            conn.exec_driver_sql('CREATE TABLE IF NOT EXISTS volumes '
-                                 '(id INTEGER PRIMARY KEY, status TEXT)')
-            conn.exec_driver_sql("INSERT INTO volumes (status) VALUES ('%s')"
-                                 % status)
+            base.sql(conn, 'CREATE TABLE IF NOT EXISTS volumes '
+                           '(id INTEGER PRIMARY KEY, status TEXT)')
+            base.sql(conn, "INSERT INTO volumes (status) VALUES ('%s')"
+                           % status)
 
     def statuses(self, engine):
         with engine.connect() as conn:
-            return [row[0] for row in conn.exec_driver_sql(
+            return [row[0] for row in base.sql(
+                conn,
                 'SELECT status FROM volumes ORDER BY id')]
 
 
@@ -147,7 +148,7 @@ class TransactionsTestCase(PoolingTestCase):
         self.connects[0].set_trace_callback(statements.append)
         for _ in range(3):
             with engine.begin() as conn:
-                conn.exec_driver_sql("UPDATE volumes SET status = 'x'")
+                base.sql(conn, "UPDATE volumes SET status = 'x'")
         begins = [s for s in statements if s.upper().startswith('BEGIN')]
         self.assertEqual(['BEGIN IMMEDIATE'] * 3, begins)
 
@@ -162,7 +163,7 @@ class TransactionsTestCase(PoolingTestCase):
         statements = []
         self.connects[0].set_trace_callback(statements.append)
         with engine.begin() as conn:
-            conn.exec_driver_sql("UPDATE volumes SET status = 'x'")
+            base.sql(conn, "UPDATE volumes SET status = 'x'")
         self.assertEqual(1, len(self.connects))
         begins = [s for s in statements if s.upper().startswith('BEGIN')]
         self.assertEqual(['BEGIN IMMEDIATE'], begins)
@@ -177,8 +178,8 @@ class TransactionsTestCase(PoolingTestCase):
         self.create_table(engine)
         with engine.connect() as conn:
             transaction = conn.begin()
-            conn.exec_driver_sql("INSERT INTO volumes (status) VALUES "
-                                 "('rolled back')")
+            base.sql(conn, "INSERT INTO volumes (status) VALUES "
+                           "('rolled back')")
             transaction.rollback()
         self.assertEqual(['creating'], self.statuses(engine))
 
@@ -215,7 +216,8 @@ class ReplacedFileTestCase(PoolingTestCase):
             with engine.connect() as conn:
                 # sqlite created a new empty file, as a new connection
                 # always does; the old one is not written to any more.
-                self.assertEqual(0, conn.exec_driver_sql(
+                self.assertEqual(0, base.sql(
+                    conn,
                     "SELECT count(*) FROM sqlite_master").scalar())
         self.assertIn('is gone', warning.call_args[0][0] %
                       warning.call_args[0][1:])

@@ -234,7 +234,7 @@ class ConfigureTestCase(base.TestCase):
                                                  []))
         self.dir = self.make_tempdir()
         self.manager = mock.Mock(spec=['configure', '_factory'])
-        self.module = types.SimpleNamespace(main_context_manager=self.manager)
+        self.module = base.Namespace(main_context_manager=self.manager)
 
     def conf(self, connection_url, text='', slave=None):
         conf = self.new_conf()

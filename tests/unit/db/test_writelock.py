@@ -74,7 +74,7 @@ def _hold(url, inside, leave):
     """Child: a writer transaction that stays open until told to leave."""
     engine = sa.create_engine(url)
     with engine.begin() as conn:
-        conn.exec_driver_sql("INSERT INTO volumes (status) VALUES ('held')")
+        base.sql(conn, "INSERT INTO volumes (status) VALUES ('held')")
         inside.set()
         leave.wait(BOUND)
     engine.dispose()
@@ -84,8 +84,8 @@ def _write(url, status, done):
     """Child: one writer transaction."""
     engine = sa.create_engine(url)
     with engine.begin() as conn:
-        conn.exec_driver_sql("INSERT INTO volumes (status) VALUES ('%s')"
-                             % status)
+        base.sql(conn, "INSERT INTO volumes (status) VALUES ('%s')"
+                       % status)
     engine.dispose()
     done.set()
 
@@ -95,9 +95,10 @@ def _count(url, times):
     engine = sa.create_engine(url)
     for _ in range(times):
         with engine.begin() as conn:
-            value = conn.exec_driver_sql(
+            value = base.sql(
+                conn,
                 'SELECT n FROM counter').scalar()
-            conn.exec_driver_sql('UPDATE counter SET n = %d' % (value + 1))
+            base.sql(conn, 'UPDATE counter SET n = %d' % (value + 1))
     engine.dispose()
 
 
@@ -169,8 +170,8 @@ class WriteLockTestCase(base.TestCase):
     def test_taken_before_begin_immediate_released_after_commit(self):
         engine = self.engine()
         with engine.begin() as conn:
-            conn.exec_driver_sql("INSERT INTO volumes (status) VALUES "
-                                 "('creating')")
+            base.sql(conn, "INSERT INTO volumes (status) VALUES "
+                           "('creating')")
             self.assertTrue(self.held_here())
         self.assertEqual([('BEGIN IMMEDIATE', True)], self.begins)
         self.assertFalse(self.held_here())
@@ -180,8 +181,8 @@ class WriteLockTestCase(base.TestCase):
         engine = self.engine()
         with engine.connect() as conn:
             trans = conn.begin()
-            conn.exec_driver_sql("INSERT INTO volumes (status) VALUES "
-                                 "('creating')")
+            base.sql(conn, "INSERT INTO volumes (status) VALUES "
+                           "('creating')")
             self.assertTrue(self.held_here())
             trans.rollback()
             self.assertEqual([('ROLLBACK', True)], self.ends)
@@ -194,8 +195,8 @@ class WriteLockTestCase(base.TestCase):
 
         def fail():
             with engine.begin() as conn:
-                conn.exec_driver_sql("INSERT INTO volumes (status) VALUES "
-                                     "('creating')")
+                base.sql(conn, "INSERT INTO volumes (status) VALUES "
+                               "('creating')")
                 raise ValueError('boom')
 
         self.assertRaises(ValueError, fail)
@@ -203,8 +204,8 @@ class WriteLockTestCase(base.TestCase):
         self.assertEqual([], self.statuses())
         # The next transaction of this process is not blocked.
         with engine.begin() as conn:
-            conn.exec_driver_sql("INSERT INTO volumes (status) VALUES "
-                                 "('available')")
+            base.sql(conn, "INSERT INTO volumes (status) VALUES "
+                           "('available')")
         self.assertEqual(['available'], self.statuses())
 
     def test_released_when_begin_immediate_fails(self):
@@ -222,8 +223,8 @@ class WriteLockTestCase(base.TestCase):
         conn.close()
         other.execute('ROLLBACK')
         with engine.begin() as conn:
-            conn.exec_driver_sql("INSERT INTO volumes (status) VALUES "
-                                 "('creating')")
+            base.sql(conn, "INSERT INTO volumes (status) VALUES "
+                           "('creating')")
         self.assertEqual(['creating'], self.statuses())
 
     def test_released_when_the_connection_is_invalidated(self):
@@ -241,8 +242,8 @@ class WriteLockTestCase(base.TestCase):
         trans.rollback()
         conn.close()
         with engine.begin() as conn:
-            conn.exec_driver_sql("INSERT INTO volumes (status) VALUES "
-                                 "('creating')")
+            base.sql(conn, "INSERT INTO volumes (status) VALUES "
+                           "('creating')")
         self.assertEqual(['creating'], self.statuses())
 
     def test_released_when_the_pool_takes_the_connection_back(self):
@@ -292,8 +293,8 @@ class WriteLockTestCase(base.TestCase):
 
     def insert_one(self, engine):
         with engine.begin() as conn:
-            conn.exec_driver_sql("INSERT INTO volumes (status) VALUES "
-                                 "('creating')")
+            base.sql(conn, "INSERT INTO volumes (status) VALUES "
+                           "('creating')")
 
     def test_threads_of_one_process_queue(self):
         engine = self.engine()
@@ -363,9 +364,9 @@ class WriteLockTestCase(base.TestCase):
         engine = self.engine()
         for _ in range(40):
             with engine.begin() as conn:
-                value = conn.exec_driver_sql('SELECT n FROM counter').scalar()
-                conn.exec_driver_sql('UPDATE counter SET n = %d'
-                                     % (value + 1))
+                value = base.sql(conn, 'SELECT n FROM counter').scalar()
+                base.sql(conn, 'UPDATE counter SET n = %d'
+                               % (value + 1))
         for proc in procs:
             proc.join(BOUND)
         self.assertEqual([0, 0, 0], [p.exitcode for p in procs])

@@ -133,7 +133,9 @@ def serve(state_dir):
         Twin()
     cert = os.path.join(state_dir, 'cert.pem')
     if os.path.exists(cert):
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        # PROTOCOL_TLS_SERVER: Python 3.6+.
+        context = ssl.SSLContext(getattr(ssl, 'PROTOCOL_TLS_SERVER',
+                                         ssl.PROTOCOL_SSLv23))
         context.load_cert_chain(cert, os.path.join(state_dir, 'key.pem'))
         server.socket = context.wrap_socket(server.socket, server_side=True)
     sys.stdout.write('%d\n' % server.server_address[1])
@@ -249,9 +251,12 @@ def make_cert(directory):
     from cryptography import x509
     from cryptography.x509.oid import NameOID
 
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, '127.0.0.1')])
-    now = datetime.datetime.now(datetime.timezone.utc)
+    from cryptography.hazmat.backends import default_backend
+
+    # backend=: required before cryptography 3.1 (the legacy tier's 2.8).
+    key = ec.generate_private_key(ec.SECP256R1(), default_backend())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, u'127.0.0.1')])
+    now = datetime.datetime.utcnow()  # naive: UTC to cryptography
     cert = (x509.CertificateBuilder()
             .subject_name(name).issuer_name(name)
             .public_key(key.public_key())
@@ -259,11 +264,11 @@ def make_cert(directory):
             .not_valid_before(now - datetime.timedelta(minutes=5))
             .not_valid_after(now + datetime.timedelta(hours=1))
             .add_extension(x509.SubjectAlternativeName(
-                [x509.IPAddress(ipaddress.ip_address('127.0.0.1'))]),
+                [x509.IPAddress(ipaddress.ip_address(u'127.0.0.1'))]),
                 critical=False)
             .add_extension(x509.BasicConstraints(ca=True, path_length=None),
                            critical=True)
-            .sign(key, hashes.SHA256()))
+            .sign(key, hashes.SHA256(), default_backend()))
     cert_path = os.path.join(directory, 'cert.pem')
     with open(cert_path, 'wb') as handle:
         handle.write(cert.public_bytes(serialization.Encoding.PEM))
