@@ -308,6 +308,11 @@ class _LegacyTests(object):
         cinder = self.legacy_client(endpoint, token)
         self.wait_services_up(cinder)
         volume.wait_for_log(r'ksvd-cinder hooks active: .*image')
+        # Both backends' pools, not only the first to report.
+        self.wait_for('scheduler knows the fake and nfs pools', lambda: set(
+            p.name.split('#')[0].split('@')[-1]
+            for p in cinder.pools.list(detailed=False)) >= {'fake', 'nfs'},
+            180)
 
         def vtype(name, backend):
             created = cinder.volume_types.create(name)
