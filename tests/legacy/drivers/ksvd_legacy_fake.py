@@ -32,4 +32,4 @@ class ExtendableFakeDriver(fake_driver.FakeLoggingVolumeDriver):
 
     def extend_volume(self, volume, new_size):
         LOG.info('fake extend_volume %s to %s GiB',
-                             volume.id, new_size)
+                 volume.id, new_size)
