@@ -47,6 +47,9 @@ def call(application, environ, start_response, token_project):
     replaced = []
 
     def start(status, headers, exc_info=None):
+        # Forward exc_info only when given: some servers' and tests'
+        # start_response take two arguments.
+        extra = () if exc_info is None else (exc_info,)
         named = url_project(environ) if status[:3] == '400' else None
         if named is not None and named != token_project:
             body = json.dumps({'badRequest': {
@@ -55,8 +58,8 @@ def call(application, environ, start_response, token_project):
             replaced.append(body)
             return start_response('400 Bad Request', [
                 ('Content-Type', 'application/json'),
-                ('Content-Length', str(len(body)))], exc_info)
-        return start_response(status, headers, exc_info)
+                ('Content-Length', str(len(body)))], *extra)
+        return start_response(status, headers, *extra)
 
     result = application(environ, start)
     if not replaced:

@@ -81,3 +81,23 @@ class UrlProjectTest(base.TestCase):
             {'wsgiorg.routing_args': ((), {})}))
         self.assertEqual('p', urlproject.url_project(
             {'wsgiorg.routing_args': ((), {'project_id': 'p'})}))
+
+    def test_exc_info_forwarded_only_when_given(self):
+        # A server's start_response may take two arguments (PEP 3333
+        # makes exc_info optional); it must keep working behind the filter.
+        calls = []
+
+        def two_args(status, headers):
+            calls.append(status)
+        body = b''.join(urlproject.call(App('200 OK'), {}, two_args, 'ksvd'))
+        self.assertEqual((['200 OK'], b'{"x": 1}'), (calls, body))
+
+        def failing(environ, start_response):
+            start_response('500 Internal Server Error', [], ('exc',))
+            return [b'']
+        given = []
+
+        def three_args(status, headers, exc_info=None):
+            given.append(exc_info)
+        urlproject.call(failing, {}, three_args, 'ksvd')
+        self.assertEqual([('exc',)], given)
