@@ -100,18 +100,22 @@ class RunTestCase(base.TestCase):
         self.stock.main.assert_not_called()
 
     def test_stock_module_imported_before_hooks(self):
-        order = mock.Mock()
-        order.attach_mock(self.quiet, 'quiet_imports')
-        order.attach_mock(self.importlib.import_module, 'import_module')
-        order.attach_mock(self.install, 'install')
-        order.attach_mock(self.stock.main, 'main')
+        # Recorded through side effects, not attach_mock: fixtures makes
+        # its mocks with the "mock" library where that is installed (the
+        # legacy venvs), and attach_mock ignores another library's mocks.
+        order = []
+        self.quiet.side_effect = lambda: order.append('quiet_imports')
+
+        def import_module(name):
+            order.append('import_module %s' % name)
+            return self.stock
+        self.importlib.import_module.side_effect = import_module
+        self.install.side_effect = lambda: order.append('install')
+        self.stock.main.side_effect = lambda: order.append('main')
         path = self.write_file(self.dir, 'c.conf')
         self.assertEqual(0, common.run('api', ['--config-file', path]))
-        self.assertEqual([mock.call.quiet_imports(),
-                          mock.call.import_module('cinder.cmd.api'),
-                          mock.call.install(),
-                          mock.call.main()],
-                         order.mock_calls)
+        self.assertEqual(['quiet_imports', 'import_module cinder.cmd.api',
+                          'install', 'main'], order)
 
     @mock.patch.object(paths, 'default_config_args', return_value=[])
     def test_no_config_found(self, default_args):

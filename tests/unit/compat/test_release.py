@@ -51,16 +51,23 @@ class ReleaseTestCase(fakes.CompatTestCase):
         compat.activate(self.conf)
         import cinder.db.api as db_api
         from cinder.db.sqlalchemy import api as sqlapi
-        self.assertIs(db_api.volume_get, sqlapi.volume_get)
-        self.assertEqual('cinder.db.api',
-                         getattr(sqlapi, release.ALIAS_MARK))
+        if fakes.native_cinder_module('cinder.db.sqlalchemy.api'):
+            # cinder 15-28: the real module, untouched.
+            self.assertFalse(hasattr(sqlapi, release.ALIAS_MARK))
+            self.assertEqual('cinder.db.sqlalchemy.api', sqlapi.__name__)
+        else:
+            self.assertIs(db_api.volume_get, sqlapi.volume_get)
+            self.assertEqual('cinder.db.api',
+                             getattr(sqlapi, release.ALIAS_MARK))
         from cinder.volume import utils as old_utils
         from cinder.volume import volume_utils
         self.assertIs(volume_utils.extract_host, old_utils.extract_host)
-        # The real module keeps its own identity and spec.
-        self.assertEqual('cinder.volume.volume_utils',
-                         volume_utils.__spec__.name)
-        self.assertFalse(hasattr(volume_utils, release.ALIAS_MARK))
+        # The real module keeps its own identity; the alias is marked.
+        real, alias = volume_utils, old_utils
+        if not fakes.native_cinder_module('cinder.volume.volume_utils'):
+            real, alias = old_utils, volume_utils
+        self.assertFalse(hasattr(real, release.ALIAS_MARK))
+        self.assertEqual(real.__name__, getattr(alias, release.ALIAS_MARK))
 
     def test_aliases_off(self):
         self.set(release_shims=False)
@@ -82,7 +89,10 @@ class ReleaseTestCase(fakes.CompatTestCase):
             return len(box)
 
         self.assertEqual(2, flaky())
-        self.assertEqual(['exceptions= given as retry_param='], calls)
+        # Translated only where cinder's retry names it retry_param (17+).
+        expected = ([] if fakes.retry_first_param() == 'exceptions'
+                    else ['exceptions= given as retry_param='])
+        self.assertEqual(expected, calls)
 
         @compat_retry(ValueError, retries=1)
         def plain():
