@@ -202,7 +202,9 @@ class InvalidEvent(ValueError):
 
 def schema_json():
     """SCHEMA as the text of doc/compute-events.schema.json."""
-    return json.dumps(SCHEMA, indent=2, sort_keys=True) + '\n'
+    # separators: Python 2's default with indent leaves trailing spaces.
+    return json.dumps(SCHEMA, indent=2, sort_keys=True,
+                      separators=(',', ': ')) + '\n'
 
 
 def utc_timestamp(when=None):

@@ -168,8 +168,20 @@ def forbidden_reason(text, allowed_networks=()):
 
 
 def _port(parts):
-    port = parts.port  # ValueError when not a number or out of range
-    return port if port is not None else _DEFAULT_PORTS[parts.scheme.lower()]
+    """The URL's port; ValueError when not a number or out of range.
+
+    Read from the netloc: Python 2's urlsplit answers None (the default
+    port) for an out-of-range port such as 99999 where Python 3 raises.
+    """
+    hostport = parts.netloc.rpartition('@')[2]
+    if hostport.startswith('['):
+        hostport = hostport.partition(']')[2]
+    text = hostport.rpartition(':')[2] if ':' in hostport else ''
+    if not text:
+        return _DEFAULT_PORTS[parts.scheme.lower()]
+    if not text.isdigit() or not 0 < int(text) <= 65535:
+        raise ValueError('bad port %r' % text)
+    return int(text)
 
 
 def parse_prefix(text):

@@ -18,12 +18,18 @@ Some tests import cinder.cmd.*, which monkey-patches at import; patching
 first, before any test module imports ssl, requests or threading, keeps
 the process the same whatever order tests run in (ssl imported before the
 patch recurses forever in eventlet's green SSLContext).  The db-zed
-environment has neither cinder nor eventlet and runs unpatched.
+environment has neither cinder nor eventlet and runs unpatched, and so do
+the loopback test servers' child interpreters (KSVD_TESTS_UNPATCHED=1): a
+plain threaded server there, whatever eventlet release is installed.
 """
+
+import os
 
 try:
     import eventlet
 except ImportError:
+    eventlet = None
+if os.environ.get('KSVD_TESTS_UNPATCHED') == '1':
     eventlet = None
 
 if eventlet is not None:

@@ -47,7 +47,7 @@ class InputGuardTest(base.TestCase):
         req.environ['PATH_INFO'] = path
         req.environ['QUERY_STRING'] = query
         if body is not None:
-            if isinstance(body, str):
+            if not isinstance(body, bytes):  # on Python 2 str is bytes
                 body = body.encode('utf-8', 'surrogatepass')
             req.environ['wsgi.input'] = io.BytesIO(body)
             if chunked:

@@ -29,13 +29,20 @@ from cinder_ksvd.client import shell
 # a bad token: 401 with cinder's JSON fault body.  Each request's path,
 # X-Auth-Token and OpenStack-API-Version are printed as a JSON line.
 SERVER = r"""
-import http.server, json, sys
+import json, sys
+try:
+    from http import server as http_server
+except ImportError:  # Python 2 (legacy tier)
+    import BaseHTTPServer as http_server
 
-class Api(http.server.BaseHTTPRequestHandler):
+def say(text):
+    sys.stdout.write(text + '\n')
+    sys.stdout.flush()
+
+class Api(http_server.BaseHTTPRequestHandler):
     def do_GET(self):
-        print(json.dumps([self.path, self.headers.get('X-Auth-Token'),
-                          self.headers.get('OpenStack-API-Version')]),
-              flush=True)
+        say(json.dumps([self.path, self.headers.get('X-Auth-Token'),
+                        self.headers.get('OpenStack-API-Version')]))
         if self.path == '/':
             body = {'versions': [{'id': 'v3.0', 'status': 'CURRENT',
                                   'version': sys.argv[1],
@@ -55,8 +62,8 @@ class Api(http.server.BaseHTTPRequestHandler):
     def log_message(self, *args):
         pass
 
-server = http.server.HTTPServer(('127.0.0.1', 0), Api)
-print(server.server_address[1], flush=True)
+server = http_server.HTTPServer(('127.0.0.1', 0), Api)
+say(str(server.server_address[1]))
 server.serve_forever()
 """
 
