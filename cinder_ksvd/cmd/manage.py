@@ -96,19 +96,56 @@ def db_check(argv):
         return common.fail(PROG, '[database] connection is not set')
     result = placement.report(url, conf.ksvd_database.journal_mode)
     order = ('database', 'file', 'exists', 'filesystem', 'mount_point',
-             'mount_options', 'glusterfs_client_options',
-             'glusterfs_client_graph', 'journal_mode_of_services',
+             'mount_options', 'glusterfs_volume', 'glusterfs_client_mount',
+             'glusterfs_client_options', 'glusterfs_client_graph',
+             'glusterfs_strict_o_direct', 'journal_mode_of_services',
              'journal_mode',
              'integrity', 'safe')
     for key in order:
         if key in result:
-            label = {'journal_mode': 'journal mode (file)'}.get(
+            label = {'journal_mode': 'journal mode (file)',
+                     'glusterfs_strict_o_direct':
+                     'glusterfs strict-o-direct'}.get(
                 key, key.replace('_', ' '))
             print('%-26s %s' % (label + ':', result[key]))
     for problem in result.get('problems', []):
         print('%-26s %s' % ('problem:', problem))
     integrity_ok = result.get('integrity', 'ok') == 'ok'
-    return 0 if result['safe'] and integrity_ok else 1
+    others_ok = _report_hosts(result)
+    return 0 if result['safe'] and integrity_ok and others_ok else 1
+
+
+def _report_hosts(result):
+    """Record this host's verdict; print every host's. False: one unsafe."""
+    from cinder_ksvd.db import placement
+    from cinder_ksvd.db import verdicts
+
+    if result.get('filesystem') not in placement.NETWORK_FS:
+        return True
+    mount = placement.Mount(result.get('mount_source', '?'),
+                            result['mount_point'], result['filesystem'], [])
+    try:
+        verdicts.record(result['file'], mount, result['problems'],
+                        'db check')
+    except (IOError, OSError) as exc:
+        print('%-26s %s' % ('problem:', 'cannot record this host\'s '
+                            'verdict next to the file (%s)' % exc))
+        return False
+    found = verdicts.read_all(result['file'])
+    print('%-26s %s' % ('hosts sharing the file:', '%d (verdicts in %s; '
+                        'remove a file to forget a host)'
+                        % (len(found), verdicts.directory(result['file']))))
+    ok = True
+    for verdict in found:
+        state = 'safe' if verdict['safe'] else 'UNSAFE'
+        print('%-26s %s: %s (checked %s by %s)' % (
+            'host:', verdict.get('host'), state, verdict.get('checked_at'),
+            verdict.get('service')))
+        for problem in verdict['problems']:
+            print('%-26s %s: %s' % ('host problem:', verdict.get('host'),
+                                    problem))
+        ok = ok and verdict['safe']
+    return ok
 
 
 def _say(line):

@@ -27,6 +27,7 @@ the switch is off.
 
 import importlib
 import os
+import sys
 
 from oslo_log import log as logging
 
@@ -37,6 +38,7 @@ from cinder_ksvd.db import pooling
 from cinder_ksvd.db import readers
 from cinder_ksvd.db import reconnect
 from cinder_ksvd.db import retry
+from cinder_ksvd.db import verdicts
 from cinder_ksvd.db import writelock
 from cinder_ksvd import exception
 
@@ -174,8 +176,11 @@ def disable(conf):
     readers.configure(conf, False)
 
 
-def preflight(conf):
-    """Refuse an unsafe placement or a corrupt file before starting."""
+def preflight(conf, service=None):
+    """Refuse an unsafe placement or a corrupt file before starting.
+
+    :param service: what is starting (recorded with this host's verdict).
+    """
     url = conf.database.connection or ''
     path = placement.sqlite_path(url) if url else None
     if path is None:
@@ -183,13 +188,18 @@ def preflight(conf):
     group = conf.ksvd_database
     mounts = placement.read_mounts()
     mount = placement.mount_of(path, mounts)
-    gluster = None
-    extra = {}
-    if mount is not None and mount.fstype in ('fuse.glusterfs', 'glusterfs'):
-        gluster = placement.gluster_client_options(mount.target)
-        extra['gluster_xlators'] = placement.gluster_graph(mount.target)
     journal = placement.effective_journal_mode(group.journal_mode, mount)
-    found = placement.problems(mount, gluster, journal, **extra)
+    found = placement.problems(mount, journal_mode=journal,
+                               **placement.gluster_facts(mount))
+    if mount is not None and mount.fstype in placement.NETWORK_FS:
+        # Where the other hosts sharing the file see it (db check).
+        try:
+            verdicts.record(path, mount, found, service or os.path.basename(
+                sys.argv[0] if sys.argv else '?'))
+        except (IOError, OSError) as exc:
+            LOG.warning('cannot record this host\'s placement verdict for '
+                        '%s next to it (%s): ksvd-cinder-manage db check on '
+                        'other hosts will not see this one', path, exc)
     if found and not group.allow_unsafe_placement:
         raise UnsafeDatabase(
             'sqlite file %s is unsafe: %s; %s, or set [ksvd_database] '

@@ -108,12 +108,12 @@ def mount_of(path, mounts):
     return best
 
 
-def gluster_client_options(mount_point, proc='/proc'):
-    """--option=value pairs of the glusterfs client serving mount_point."""
+def _glusterfs_clients(proc='/proc'):
+    """(mount point, {option: value}) of every glusterfs client process."""
     try:
         pids = [p for p in os.listdir(proc) if p.isdigit()]
     except OSError:
-        return None
+        return
     for pid in pids:
         try:
             with open(os.path.join(proc, pid, 'cmdline'), 'rb') as handle:
@@ -123,15 +123,64 @@ def gluster_client_options(mount_point, proc='/proc'):
         argv = [a for a in argv if a]
         if not argv or not os.path.basename(argv[0]).startswith('glusterfs'):
             continue
-        if os.path.realpath(argv[-1]) != os.path.realpath(mount_point):
-            continue
         options = {}
         for arg in argv[1:-1]:
             if arg.startswith('--') and '=' in arg:
                 key, value = arg[2:].split('=', 1)
                 options[key] = value
-        return options
-    return None
+        yield argv[-1], options
+
+
+def _device(path):
+    try:
+        return os.stat(path).st_dev
+    except OSError:
+        return None
+
+
+def gluster_client(mount_point, proc='/proc'):
+    """(client mount point, options) of the glusterfs client serving it.
+
+    A bind mount of a GlusterFS mount (a container volume, a second mount
+    point) has no client process of its own: the client whose mount point
+    has the same device number serves it, and its options and .meta are
+    the ones that count.  (None, None) when no client is visible (e.g. it
+    runs in another mount namespace).
+    """
+    target = os.path.realpath(mount_point)
+    device = None
+    for client_mount, options in _glusterfs_clients(proc):
+        if os.path.realpath(client_mount) == target:
+            return client_mount, options
+        if device is None:
+            device = _device(target)
+        if device is not None and _device(client_mount) == device:
+            return client_mount, options
+    return None, None
+
+
+def gluster_client_options(mount_point, proc='/proc'):
+    """--option=value pairs of the glusterfs client serving mount_point."""
+    return gluster_client(mount_point, proc)[1]
+
+
+def gluster_volume_name(mount):
+    """The GlusterFS volume a mount's source names (host:/vol[/subdir])."""
+    if mount is None or ':' not in mount.source:
+        return None
+    volume = mount.source.split(':', 1)[1].lstrip('/').split('/')[0]
+    return volume or None
+
+
+def gluster_set_command(volume, settings):
+    """A shell line that sets settings [(option, value)] on volume.
+
+    One "gluster volume set" per option, joined with &&: a comma list is
+    refused by the gluster CLI ("Validation Failed" on 10.3).
+    """
+    return ' && '.join('gluster volume set %s %s %s'
+                       % (volume or 'VOLUME', key, value)
+                       for key, value in settings)
 
 
 def gluster_graph(mount_point):
@@ -141,20 +190,83 @@ def gluster_graph(mount_point):
     translator is always loaded): one directory per translator, named
     <volume>-<type>.  Returns None when it cannot be read.
     """
+    found = gluster_graph_options(mount_point)
+    return None if found is None else sorted(found)
+
+
+def gluster_graph_options(mount_point):
+    """{translator type: {option: value}} of the active client graph.
+
+    The options are what the client runs with (.meta/graphs/active/<name>/
+    options/<option>), e.g. write-behind's strict-O_DIRECT, which is where
+    the volume option performance.strict-o-direct takes effect.
+    """
     graph = os.path.join(mount_point, '.meta', 'graphs', 'active')
     try:
         names = os.listdir(graph)
     except OSError:
         return None
-    types = []
+    found = {}
     for name in names:
         try:
             with open(os.path.join(graph, name, 'type')) as handle:
-                kind = handle.read().strip()
+                kind = handle.read().strip().split('/')[-1]
         except (IOError, OSError):
             continue
-        types.append(kind.split('/')[-1])
-    return sorted(set(types))
+        options = found.setdefault(kind, {})
+        opt_dir = os.path.join(graph, name, 'options')
+        try:
+            opt_names = os.listdir(opt_dir)
+        except OSError:
+            continue
+        for opt in opt_names:
+            try:
+                with open(os.path.join(opt_dir, opt)) as handle:
+                    options[opt] = handle.read().strip()
+            except (IOError, OSError):
+                continue
+    return found
+
+
+def _gluster_cli():
+    for directory in os.environ.get('PATH', '').split(os.pathsep) + [
+            '/usr/sbin', '/sbin']:
+        path = os.path.join(directory, 'gluster')
+        if directory and os.access(path, os.X_OK):
+            return path
+    return None
+
+
+GLUSTERD_SOCKETS = ('/run/gluster/glusterd.socket',
+                    '/var/run/gluster/glusterd.socket')
+
+
+def gluster_volume_option(volume, option, timeout=10):
+    """The value glusterd holds for a volume option; None when it cannot say.
+
+    Only where this host runs glusterd (its CLI socket exists): a pure
+    client host cannot ask, and the client graph is then all there is.
+    """
+    import subprocess
+    cli = _gluster_cli()
+    if (volume is None or cli is None
+            or not any(os.path.exists(s) for s in GLUSTERD_SOCKETS)):
+        return None
+    try:
+        proc = subprocess.Popen(
+            [cli, '--mode=script', '--timeout=%d' % timeout, 'volume', 'get',
+             volume, option], stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE)
+        out, _err = proc.communicate()
+    except OSError:
+        return None
+    if proc.returncode != 0:
+        return None
+    for line in out.decode('utf-8', 'replace').splitlines():
+        fields = line.split()
+        if len(fields) >= 2 and fields[0] == option:
+            return fields[1]
+    return None
 
 
 def _option_values(options):
@@ -179,11 +291,17 @@ def effective_journal_mode(configured, mount):
 
 
 def problems(mount, gluster_options=None, journal_mode='persist',
-             gluster_xlators=_UNSET):
+             gluster_xlators=_UNSET, strict_o_direct=None, client_mount=None):
     """Reasons the sqlite file on mount is unsafe; empty when it is safe.
 
     :param gluster_xlators: translator types of the client graph
-        (gluster_graph()); None when unreadable; left out: not examined.
+        (gluster_graph()), or {type: {option: value}}
+        (gluster_graph_options()); None when unreadable; left out: not
+        examined.
+    :param strict_o_direct: the volume's performance.strict-o-direct as
+        glusterd answers it (gluster_volume_option()); None: not known.
+    :param client_mount: the glusterfs client's own mount point when mount
+        is a bind mount of it (named in the messages).
     """
     if mount is None or mount.fstype not in NETWORK_FS:
         return []
@@ -194,26 +312,45 @@ def problems(mount, gluster_options=None, journal_mode='persist',
                      % mount.fstype)
     opts = _option_values(mount.options)
     if mount.fstype in ('fuse.glusterfs', 'glusterfs'):
+        volume = gluster_volume_name(mount)
+        where = mount.target
+        if client_mount and os.path.realpath(client_mount) != \
+                os.path.realpath(mount.target):
+            where = '%s (bind mount of %s)' % (mount.target, client_mount)
         if gluster_options is None:
-            found.append('cannot read the glusterfs client options of %s'
-                         % mount.target)
+            found.append('no glusterfs client process serving %s is '
+                         'visible here (none has it, or a mount it is a '
+                         'bind mount of, as its mount point; a client in '
+                         'another mount namespace cannot be examined), so '
+                         'its client options cannot be read' % mount.target)
         else:
             for key, value in sorted(GLUSTER_REQUIRED.items()):
                 if gluster_options.get(key) != value:
                     found.append('GlusterFS mount %s lacks %s=%s'
-                                 % (mount.target, key, value))
+                                 % (where, key, value))
         if gluster_xlators is None:
             found.append('cannot read the client graph of %s (.meta)'
-                         % mount.target)
+                         % where)
         elif gluster_xlators is not _UNSET:
             caching = [x for x in GLUSTER_CACHING_XLATORS
                        if x in gluster_xlators]
+            settings = [(GLUSTER_XLATOR_OPTIONS[x], 'off') for x in caching]
+            write_behind = (gluster_xlators.get('write-behind')
+                            if isinstance(gluster_xlators, dict) else None)
+            if write_behind is not None and \
+                    write_behind.get('strict-O_DIRECT') != 'on':
+                settings.append(('performance.strict-o-direct', 'on'))
             if caching:
-                found.append('GlusterFS volume of %s caches on the client '
-                             '(%s): gluster volume set VOLUME %s'
-                             % (mount.target, ', '.join(caching),
-                                ' off, '.join(GLUSTER_XLATOR_OPTIONS[x]
-                                              for x in caching) + ' off'))
+                found.append('GlusterFS volume %s of %s caches on the client '
+                             '(%s); on a GlusterFS server run: %s'
+                             % (volume or '?', where, ', '.join(caching),
+                                gluster_set_command(volume, settings)))
+        if strict_o_direct is not None and strict_o_direct != 'on':
+            found.append('GlusterFS volume %s has performance.strict-o-'
+                         'direct %s; run: %s' % (
+                             volume, strict_o_direct, gluster_set_command(
+                                 volume,
+                                 [('performance.strict-o-direct', 'on')])))
     elif mount.fstype in ('nfs', 'nfs4'):
         # The kernel shows actimeo=0 as the four ac*=0 values.
         zero_ac = all(opts.get(key) == '0' for key in
@@ -234,6 +371,26 @@ def problems(mount, gluster_options=None, journal_mode='persist',
         found.append('%s is a network filesystem (%s) with no known safe '
                      'options for sqlite' % (mount.target, mount.fstype))
     return found
+
+
+def gluster_facts(mount):
+    """problems() keyword arguments for a GlusterFS mount ({} otherwise).
+
+    Reads the serving client (following a bind mount), its graph with the
+    translators' options, and, where this host runs glusterd, the volume's
+    performance.strict-o-direct.
+    """
+    if mount is None or mount.fstype not in ('fuse.glusterfs', 'glusterfs'):
+        return {}
+    client_mount, options = gluster_client(mount.target)
+    graph_at = client_mount or mount.target
+    return {
+        'gluster_options': options,
+        'client_mount': client_mount,
+        'gluster_xlators': gluster_graph_options(graph_at),
+        'strict_o_direct': gluster_volume_option(
+            gluster_volume_name(mount), 'performance.strict-o-direct'),
+    }
 
 
 def fix_hint(mount):
@@ -294,27 +451,36 @@ def report(url, journal='persist', mounts=None):
     mounts = read_mounts() if mounts is None else mounts
     # The file itself: a symlink may lead onto another filesystem.
     mount = mount_of(path, mounts)
-    gluster = None
-    xlators = _UNSET
-    if mount is not None and mount.fstype in ('fuse.glusterfs', 'glusterfs'):
-        gluster = gluster_client_options(mount.target)
-        xlators = gluster_graph(mount.target)
+    facts = gluster_facts(mount)
+    gluster = facts.get('gluster_options')
+    xlators = facts.get('gluster_xlators', _UNSET)
     journal = effective_journal_mode(journal, mount)
-    found = problems(mount, gluster, journal, xlators)
+    found = problems(mount, journal_mode=journal, **facts)
     result = {
         'file': path,
         'exists': os.path.exists(path),
         'filesystem': mount.fstype if mount else 'unknown',
         'mount_point': mount.target if mount else 'unknown',
+        'mount_source': mount.source if mount else 'unknown',
         'mount_options': ','.join(mount.options) if mount else '',
         'problems': found,
         'safe': not found,
     }
+    if facts:
+        result['glusterfs_volume'] = gluster_volume_name(mount) or 'unknown'
+        result['glusterfs_client_mount'] = (facts.get('client_mount')
+                                            or 'not visible')
     if gluster is not None:
         result['glusterfs_client_options'] = ','.join(
             '%s=%s' % item for item in sorted(gluster.items()))
     if xlators is not _UNSET:
-        result['glusterfs_client_graph'] = ','.join(xlators or ['unreadable'])
+        result['glusterfs_client_graph'] = ','.join(
+            sorted(xlators) if xlators is not None else ['unreadable'])
+    if facts:
+        strict = facts.get('strict_o_direct')
+        result['glusterfs_strict_o_direct'] = strict or (
+            'not asked (no glusterd on this host; it acts only inside '
+            'write-behind, which must not be loaded)')
     # Rollback journal modes are per connection (only wal is stored in the
     # file): show both what a plain connection sees and what ours use.
     result['journal_mode_of_services'] = journal

@@ -65,3 +65,67 @@ class GlusterRigTest(base.FunctionalTestCase):
         self.addDetail('timings', content.text_content(
             'setup %.2fs (fixture %.2fs), teardown %.2fs'
             % (setup, volume.timings['setup'], teardown)))
+
+
+class GlusterPlacementTest(base.FunctionalTestCase):
+    """The placement refusal on a real GlusterFS volume, fixed as printed."""
+
+    def manage(self, path, *words):
+        from tests.functional import services
+        conf = services.write_conf(
+            os.path.join(self.workdir, 'cinder-%d.conf' % len(words)),
+            {'DEFAULT': {'state_path': self.workdir},
+             'database': {'connection': 'sqlite:///%s' % path}})
+        return services.run_command(
+            'ksvd-cinder-manage', ['--config-file', services.DIST_CONF,
+                                   '--config-file', conf] + list(words),
+            self.workdir)
+
+    def test_printed_command_runs_and_bind_mount_is_followed(self):
+        import re
+        import subprocess
+        # Coherent mount options, but the volume's default translators:
+        # write-behind and the other client caches are loaded.
+        volume = self.need(gluster.GlusterVolume(volume_options={}))
+        path = os.path.join(volume.mounts[0], 'cinder.sqlite')
+        rc, out, err = self.manage(path, 'db', 'sync')
+        self.assertEqual(78, rc, out + err)
+        line = err.strip().splitlines()[-1]
+        self.assertIn('GlusterFS volume %s of %s caches on the client'
+                      % (volume.name, volume.mounts[0]), line)
+        command = re.search(r'run: (gluster volume set [^;]*)', line)
+        self.assertIsNotNone(command, line)
+        self.assertIn('performance.write-behind off', command.group(1))
+        self.assertIn('performance.strict-o-direct on', command.group(1))
+        self.addDetail('printed-command', content.text_content(
+            command.group(1)))
+        # As printed, through a shell, against the real glusterd.
+        proc = subprocess.run(['sh', '-c', command.group(1)],
+                              stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT,
+                              env=dict(os.environ, PATH=gluster._SBIN_PATH))
+        self.assertEqual(0, proc.returncode, proc.stdout)
+        # The client reloads its graph after "volume set": then it passes.
+        deadline = time.time() + 60
+        while True:
+            rc, out, err = self.manage(path, 'db', 'sync')
+            if rc == 0 or time.time() > deadline:
+                break
+            time.sleep(2)
+        self.assertEqual(0, rc, out + err)
+        rc, out, err = self.manage(path, 'db', 'check')
+        self.assertEqual(0, rc, out + err)
+        self.assertIn('glusterfs strict-o-direct: on', out)
+        self.assertIn('glusterfs volume:          %s' % volume.name, out)
+
+        # A bind mount of that mount: judged by its glusterfs client.
+        bind = os.path.join(self.workdir, 'bind')
+        os.mkdir(bind)
+        subprocess.check_call(['mount', '--bind', volume.mounts[0], bind])
+        self.addCleanup(subprocess.call, ['umount', bind])
+        rc, out, err = self.manage(os.path.join(bind, 'cinder.sqlite'),
+                                   'db', 'check')
+        self.assertEqual(0, rc, out + err)
+        self.assertIn('glusterfs client mount:    %s' % volume.mounts[0], out)
+        self.assertIn('safe:                      True', out)
+        self.assertIn('hosts sharing the file:    1', out)

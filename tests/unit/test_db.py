@@ -93,12 +93,16 @@ class DatabaseHookTestCase(base.TestCase):
                                                 'cluster/replicate',
                                                 'cluster/distribute')):
         self.graph = self.useFixture(fixtures.MockPatchObject(
-            placement, 'gluster_graph',
+            placement, 'gluster_graph_options',
             return_value=None if xlators is None else
-            sorted(x.split('/')[-1] for x in xlators))).mock
+            dict((x.split('/')[-1], {}) for x in xlators))).mock
+        # No glusterd on a test host: the volume option is not asked.
+        self.useFixture(fixtures.MockPatchObject(
+            placement, 'gluster_volume_option', return_value=None))
         return self.useFixture(fixtures.MockPatchObject(
-            placement, 'gluster_client_options',
-            return_value=options)).mock
+            placement, 'gluster_client',
+            return_value=(None if options is None else self.dir,
+                          options))).mock
 
 
 class PreflightTestCase(DatabaseHookTestCase):
@@ -121,6 +125,16 @@ class PreflightTestCase(DatabaseHookTestCase):
         self.assertIn(GLUSTER_FIX, message)
         self.assertIn('[ksvd_database] allow_unsafe_placement = true',
                       message)
+        # Refused, and recorded where the other hosts' db check sees it.
+        from cinder_ksvd.db import verdicts
+        (verdict,) = verdicts.read_all(self.path)
+        self.assertFalse(verdict['safe'])
+        self.assertIn('lacks entry-timeout=0', ' '.join(verdict['problems']))
+
+    def test_local_file_records_no_verdict(self):
+        self.mounts(None)
+        db.preflight(self.parse())
+        self.assertFalse(os.path.exists(self.path + '.placement'))
 
     def test_caching_translators_refused(self):
         self.mounts()
@@ -132,8 +146,16 @@ class PreflightTestCase(DatabaseHookTestCase):
         self.graph.assert_called_once_with(self.dir)
         self.assertIn('caches on the client (write-behind, md-cache)',
                       str(error))
-        self.assertIn('performance.write-behind off, '
-                      'performance.stat-prefetch off', str(error))
+        # A command that runs: one "volume set" per option, the volume
+        # named by the mount source; write-behind without strict-O_DIRECT
+        # also gets performance.strict-o-direct on.
+        self.assertIn('GlusterFS volume cinder of %s caches' % self.dir,
+                      str(error))
+        self.assertIn('on a GlusterFS server run: gluster volume set cinder '
+                      'performance.write-behind off && gluster volume set '
+                      'cinder performance.stat-prefetch off && gluster '
+                      'volume set cinder performance.strict-o-direct on',
+                      str(error))
         self.assertNotIn('lacks', str(error))
 
     def test_unreadable_client_graph_refused(self):
@@ -148,7 +170,7 @@ class PreflightTestCase(DatabaseHookTestCase):
         self.gluster_options(None)
         error = self.assertRaises(db.UnsafeDatabase, db.preflight,
                                   self.parse())
-        self.assertIn('cannot read the glusterfs client options of %s'
+        self.assertIn('no glusterfs client process serving %s is visible'
                       % self.dir, str(error))
 
     def test_wal_on_safe_gluster_refused(self):

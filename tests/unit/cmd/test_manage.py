@@ -234,19 +234,75 @@ class DbCheckTestCase(base.TestCase):
         self.make_db()
         self.mounts.append(placement.Mount('gluster1:/cinder', self.dir,
                                            'fuse.glusterfs', ['rw']))
-        with mock.patch.object(placement, 'gluster_client_options',
-                               return_value={'direct-io-mode': 'enable'}), \
-                mock.patch.object(placement, 'gluster_graph',
-                                  return_value=['client', 'replicate']):
+        with mock.patch.object(placement, 'gluster_client',
+                               return_value=(self.dir, {
+                                   'direct-io-mode': 'enable'})), \
+                mock.patch.object(placement, 'gluster_graph_options',
+                                  return_value={'client': {},
+                                                'replicate': {}}), \
+                mock.patch.object(placement, 'gluster_volume_option',
+                                  return_value='off'):
             self.assertEqual(1, self.check())
         output = self.stdout.getvalue().splitlines()
         self.assertIn('filesystem:                fuse.glusterfs', output)
         self.assertIn('glusterfs client options:  direct-io-mode=enable',
                       output)
         self.assertIn('safe:                      False', output)
+        self.assertIn('glusterfs volume:          cinder', output)
+        self.assertIn('glusterfs strict-o-direct: off', output)
         problems = [line for line in output if line.startswith('problem:')]
-        self.assertEqual(3, len(problems), output)
+        self.assertEqual(4, len(problems), output)
         self.assertIn('lacks attribute-timeout=0', problems[0])
+        self.assertIn('performance.strict-o-direct off; run: gluster volume '
+                      'set cinder performance.strict-o-direct on',
+                      problems[3])
+
+    def test_other_hosts_verdicts_reported(self):
+        # This host's mount is safe; another host sharing the file recorded
+        # an unsafe one at its last start: db check says so and fails.
+        from cinder_ksvd.db import verdicts
+        self.make_db()
+        self.mounts.append(placement.Mount('gluster1:/cinder', self.dir,
+                                           'fuse.glusterfs', ['rw']))
+        other = placement.Mount('gluster1:/cinder', '/var/lib/cinder',
+                                'fuse.glusterfs', ['rw'])
+        verdicts.record(self.path, other, ['GlusterFS mount /var/lib/cinder '
+                                           'lacks entry-timeout=0'],
+                        'ksvd-cinder-volume', host='node2')
+        with mock.patch.object(placement, 'gluster_client',
+                               return_value=(self.dir, dict(
+                                   placement.GLUSTER_REQUIRED))), \
+                mock.patch.object(placement, 'gluster_graph_options',
+                                  return_value={'client': {}}), \
+                mock.patch.object(placement, 'gluster_volume_option',
+                                  return_value='on'), \
+                mock.patch.object(verdicts, 'this_host',
+                                  return_value='node1'):
+            self.assertEqual(1, self.check())
+        output = self.stdout.getvalue().splitlines()
+        self.assertIn('safe:                      True', output)
+        self.assertIn('hosts sharing the file:    2 (verdicts in %s.placement;'
+                      ' remove a file to forget a host)' % self.path, output)
+        hosts = [line for line in output if line.startswith('host')]
+        self.assertTrue(hosts[1].startswith(
+            'host:                      node1: safe (checked '), hosts)
+        self.assertTrue(hosts[1].endswith(' by db check)'), hosts)
+        self.assertTrue(hosts[2].startswith(
+            'host:                      node2: UNSAFE (checked '), hosts)
+        self.assertEqual('host problem:              node2: GlusterFS mount '
+                         '/var/lib/cinder lacks entry-timeout=0', hosts[3])
+        # Once node2 is fixed (its next start records safe), all pass.
+        verdicts.record(self.path, other, [], 'ksvd-cinder-volume',
+                        host='node2')
+        self.stdout.truncate(0)
+        with mock.patch.object(placement, 'gluster_client',
+                               return_value=(self.dir, dict(
+                                   placement.GLUSTER_REQUIRED))), \
+                mock.patch.object(placement, 'gluster_graph_options',
+                                  return_value={'client': {}}), \
+                mock.patch.object(placement, 'gluster_volume_option',
+                                  return_value='on'):
+            self.assertEqual(0, self.check())
 
     def test_journal_mode_from_config(self):
         self.mounts.append(placement.Mount('nas:/export', self.dir, 'nfs4',

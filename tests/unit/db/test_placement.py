@@ -16,6 +16,7 @@ import os
 import sqlite3
 from unittest import mock
 
+import fixtures
 from tests.unit import base
 
 from cinder_ksvd.db import placement
@@ -186,6 +187,103 @@ class GlusterClientOptionsTestCase(base.TestCase):
         self.assertIsNone(placement.gluster_client_options(
             '/mnt/x', os.path.join(self.proc, 'missing')))
 
+    def test_bind_mount_follows_the_device_to_its_client(self):
+        # A bind mount of a GlusterFS mount has no client of its own: the
+        # client whose mount point has the same device number serves it.
+        top = self.make_tempdir()
+        client_mount = os.path.join(top, 'gluster')
+        bind = os.path.join(top, 'bind')
+        os.mkdir(client_mount)
+        os.mkdir(bind)
+        self.process(40, '/usr/sbin/glusterfs', '--direct-io-mode=enable',
+                     '--volfile-id=v', client_mount)
+        self.assertEqual(
+            (client_mount, {'direct-io-mode': 'enable', 'volfile-id': 'v'}),
+            placement.gluster_client(bind, self.proc))
+        # /proc is another filesystem (device): no client serves it.
+        self.assertEqual((None, None),
+                         placement.gluster_client('/proc', self.proc))
+
+
+class GlusterVolumeTestCase(base.TestCase):
+    """The volume a mount names, the commands we print, glusterd's view."""
+
+    def test_volume_name_from_the_mount_source(self):
+        for source, volume in (('server:/cinder', 'cinder'),
+                               ('server:cinder', 'cinder'),
+                               ('s1,s2:/cinder/sub', 'cinder'),
+                               ('127.1:/ksvdtest1', 'ksvdtest1'),
+                               ('/dev/sda1', None), ('server:/', None)):
+            mount = placement.Mount(source, '/m', 'fuse.glusterfs', ['rw'])
+            self.assertEqual(volume, placement.gluster_volume_name(mount),
+                             source)
+
+    def test_set_command(self):
+        self.assertEqual(
+            'gluster volume set cinder performance.io-cache off && '
+            'gluster volume set cinder performance.strict-o-direct on',
+            placement.gluster_set_command(
+                'cinder', [('performance.io-cache', 'off'),
+                           ('performance.strict-o-direct', 'on')]))
+
+    def fake_cli(self, script):
+        bin_dir = self.make_tempdir()
+        cli = os.path.join(bin_dir, 'gluster')
+        with open(cli, 'w') as handle:
+            handle.write('#!/bin/sh\n' + script)
+        os.chmod(cli, 0o755)
+        socket_file = os.path.join(bin_dir, 'glusterd.socket')
+        open(socket_file, 'w').close()
+        self.useFixture(fixtures.EnvironmentVariable('PATH', bin_dir))
+        self.useFixture(fixtures.MockPatchObject(
+            placement, 'GLUSTERD_SOCKETS', (socket_file,)))
+        return socket_file
+
+    def test_volume_option_from_glusterd(self):
+        # The table "gluster volume get" prints (gluster 10.3).
+        self.fake_cli(
+            'echo "$@" > "$(dirname "$0")/args"\n'
+            'echo "Option                                   Value"\n'
+            'echo "------                                   -----"\n'
+            'echo "performance.strict-o-direct              off"\n')
+        self.assertEqual('off', placement.gluster_volume_option(
+            'cinder', 'performance.strict-o-direct'))
+
+    def test_volume_option_unknown(self):
+        socket_file = self.fake_cli('echo "volume get: failed" >&2\n'
+                                    'exit 1\n')
+        self.assertIsNone(placement.gluster_volume_option(
+            'cinder', 'performance.strict-o-direct'))
+        os.unlink(socket_file)  # no glusterd here: the CLI is not run
+        self.assertIsNone(placement.gluster_volume_option(
+            'cinder', 'performance.strict-o-direct'))
+        self.assertIsNone(placement.gluster_volume_option(
+            None, 'performance.strict-o-direct'))
+
+    def test_strict_o_direct_off_is_a_problem(self):
+        mount = placement.Mount('g:/v', '/mnt/v', 'fuse.glusterfs', ['rw'])
+        options = dict(placement.GLUSTER_REQUIRED)
+        graph = {'client': {}, 'replicate': {}}
+        self.assertEqual([], placement.problems(
+            mount, options, 'persist', graph, strict_o_direct='on'))
+        found = placement.problems(mount, options, 'persist', graph,
+                                   strict_o_direct='off')
+        self.assertEqual(['GlusterFS volume v has performance.strict-o-'
+                          'direct off; run: gluster volume set v '
+                          'performance.strict-o-direct on'], found)
+        # Loaded write-behind with strict-O_DIRECT on: only turned off.
+        graph['write-behind'] = {'strict-O_DIRECT': 'on'}
+        (found,) = placement.problems(mount, options, 'persist', graph)
+        self.assertTrue(found.endswith(
+            'run: gluster volume set v performance.write-behind off'), found)
+
+    def test_bind_mount_named_in_the_problems(self):
+        mount = placement.Mount('g:/v', '/srv/bind', 'fuse.glusterfs', ['rw'])
+        found = placement.problems(mount, {}, 'persist',
+                                   client_mount='/mnt/v')
+        self.assertIn('GlusterFS mount /srv/bind (bind mount of /mnt/v) '
+                      'lacks direct-io-mode=enable', found)
+
 
 class EffectiveJournalModeTestCase(base.TestCase):
 
@@ -249,8 +347,10 @@ class ProblemsTestCase(base.TestCase):
 
     def test_gluster_options_unreadable(self):
         found = placement.problems(mount('fuse.glusterfs'), None)
-        self.assertEqual(['cannot read the glusterfs client options of '
-                          '/var/lib/cinder'], found)
+        self.assertEqual(1, len(found), found)
+        self.assertTrue(found[0].startswith(
+            'no glusterfs client process serving /var/lib/cinder is '
+            'visible here'), found[0])
 
     def test_nfs_without_noac(self):
         for fstype in ('nfs', 'nfs4'):
@@ -398,6 +498,7 @@ class SqliteFileTestCase(base.TestCase):
                                   mounts=self.local())
         self.assertEqual({'file': self.path, 'exists': True,
                           'filesystem': 'ext4', 'mount_point': '/',
+                          'mount_source': '/dev/vda1',
                           'mount_options': 'rw,relatime', 'problems': [],
                           'safe': True, 'journal_mode': 'delete',
                           'journal_mode_of_services': 'persist',
@@ -446,11 +547,15 @@ class SqliteFileTestCase(base.TestCase):
 
     def test_report_gluster(self):
         self.make_db()
-        with mock.patch.object(placement, 'gluster_client_options',
-                               return_value={'direct-io-mode': 'enable',
-                                             'attribute-timeout': '0'}) as g, \
-                mock.patch.object(placement, 'gluster_graph',
-                                  return_value=['client', 'replicate']):
+        with mock.patch.object(placement, 'gluster_client',
+                               return_value=(self.dir, {
+                                   'direct-io-mode': 'enable',
+                                   'attribute-timeout': '0'})) as g, \
+                mock.patch.object(placement, 'gluster_graph_options',
+                                  return_value={'client': {},
+                                                'replicate': {}}), \
+                mock.patch.object(placement, 'gluster_volume_option',
+                                  return_value=None):
             report = placement.report('sqlite:///%s' % self.path,
                                       'wal', mounts=self.gluster(self.dir))
         self.assertEqual('client,replicate',
@@ -475,8 +580,10 @@ class SqliteFileTestCase(base.TestCase):
         os.mkdir(local)
         os.symlink(os.path.join(shared, 'cinder.sqlite'),
                    os.path.join(local, 'cinder.sqlite'))
-        with mock.patch.object(placement, 'gluster_client_options',
-                               return_value={}):
+        with mock.patch.object(placement, 'gluster_client',
+                               return_value=(shared, {})), \
+                mock.patch.object(placement, 'gluster_volume_option',
+                                  return_value=None):
             report = placement.report('sqlite:///%s/cinder.sqlite' % local,
                                       mounts=self.gluster(shared))
         self.assertEqual('fuse.glusterfs', report['filesystem'])
@@ -507,6 +614,20 @@ class GlusterGraphTestCase(base.TestCase):
 
     def test_unreadable(self):
         self.assertIsNone(placement.gluster_graph(self.make_tempdir()))
+        self.assertIsNone(placement.gluster_graph_options(
+            self.make_tempdir()))
+
+    def test_reads_translator_options(self):
+        mount = self.graph_dir({'v-write-behind': 'performance/write-behind',
+                                'v-replicate-0': 'cluster/replicate'})
+        options = os.path.join(mount, '.meta', 'graphs', 'active',
+                               'v-write-behind', 'options')
+        os.makedirs(options)
+        with open(os.path.join(options, 'strict-O_DIRECT'), 'w') as handle:
+            handle.write('off\n')
+        self.assertEqual({'write-behind': {'strict-O_DIRECT': 'off'},
+                          'replicate': {}},
+                         placement.gluster_graph_options(mount))
 
     def test_problems_from_graph(self):
         mount = placement.Mount('g:/v', '/mnt/v', 'fuse.glusterfs', ['rw'])
@@ -516,8 +637,10 @@ class GlusterGraphTestCase(base.TestCase):
         found = placement.problems(mount, options, 'persist',
                                    ['client', 'io-cache', 'open-behind'])
         self.assertEqual(1, len(found), found)
-        self.assertIn('performance.io-cache off, '
+        self.assertIn('on a GlusterFS server run: gluster volume set v '
+                      'performance.io-cache off && gluster volume set v '
                       'performance.open-behind off', found[0])
+        self.assertNotIn('strict-o-direct', found[0])
         found = placement.problems(mount, options, 'persist', None)
         self.assertEqual(['cannot read the client graph of /mnt/v (.meta)'],
                          found)
