@@ -237,7 +237,10 @@ def _gluster_cli():
     return None
 
 
-GLUSTERD_SOCKETS = ('/run/gluster/glusterd.socket',
+# The CLI's socket (gluster 10: /var/run/glusterd.socket; some builds put it
+# under /var/run/gluster).
+GLUSTERD_SOCKETS = ('/run/glusterd.socket', '/var/run/glusterd.socket',
+                    '/run/gluster/glusterd.socket',
                     '/var/run/gluster/glusterd.socket')
 
 
