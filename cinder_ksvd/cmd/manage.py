@@ -209,6 +209,103 @@ def cluster_status(argv):
     return 0
 
 
+def db_sync(argv):
+    """cinder-manage db sync, then the WAL checkpointed into the file.
+
+    Right after the sync the whole schema may sit in cinder.sqlite-wal;
+    a copy of cinder.sqlite alone would be an empty database.
+    """
+    result = common.run('manage', argv, check='manage')
+    if result:
+        return result
+    from oslo_config import cfg
+
+    from cinder_ksvd.db import placement
+    from cinder_ksvd.db import sqlitefile
+    try:
+        url = cfg.CONF.database.connection or ''
+        busy_timeout = cfg.CONF.ksvd_database.busy_timeout
+    except cfg.Error:  # config not parsed (nothing was synced)
+        return 0
+    path = placement.sqlite_path(url) if url.startswith('sqlite') else None
+    if path is None:
+        return 0
+    try:
+        sqlitefile.checkpoint(path, busy_timeout)
+    except (sqlitefile.CheckpointIncomplete, sqlitefile.sqlite3.Error) as exc:
+        sys.stderr.write(
+            '%s: error: db sync: the schema is written, but the WAL '
+            'checkpoint of %s failed (%s); copy the file only with db '
+            'backup\n' % (PROG, path, str(exc).splitlines()[0]))
+        return 1
+    return 0
+
+
+def _backup_parser():
+    parser = argparse.ArgumentParser(
+        prog=PROG + ' db backup',
+        description='Copy the sqlite database of [database] connection to '
+                    'DEST consistently, also while services run (sqlite\'s '
+                    'online backup API), and check the copy. The way to '
+                    'copy or move the file: never cp a live WAL database.')
+    parser.add_argument('category', choices=['db'])
+    parser.add_argument('action', choices=['backup'])
+    parser.add_argument('dest', metavar='DEST', help='the new file')
+    parser.add_argument('--force', action='store_true',
+                        help='replace DEST if it exists')
+    parser.add_argument('--config-file', action='append', default=[])
+    parser.add_argument('--config-dir', action='append', default=[])
+    return parser
+
+
+def db_backup(argv):
+    """ksvd-cinder-manage db backup DEST [--force]; exit status."""
+    from cinder_ksvd.cmd import preflight
+    from cinder_ksvd.db import placement
+    from cinder_ksvd.db import sqlitefile
+    from cinder_ksvd import opts
+
+    args = _backup_parser().parse_args(argv)
+    config = []
+    for path in args.config_file:
+        config += ['--config-file', path]
+    for path in args.config_dir:
+        config += ['--config-dir', path]
+    try:
+        conf = _load_conf(config)
+    except preflight.ConfigProblem as exc:
+        return common.fail(PROG, str(exc))
+    opts.register_opts(conf)
+    url = conf.database.connection
+    if not url:
+        return common.fail(PROG, '[database] connection is not set')
+    path = placement.sqlite_path(url) if url.startswith('sqlite') else None
+    if path is None:
+        sys.stderr.write('%s: error: db backup: [database] connection is '
+                         'not a sqlite file; back a server database up with '
+                         'its own tools\n' % PROG)
+        return 1
+    try:
+        result = sqlitefile.backup(path, args.dest, force=args.force,
+                                   busy_timeout_ms=conf.ksvd_database.
+                                   busy_timeout)
+    except sqlitefile.BackupError as exc:
+        sys.stderr.write('%s: error: db backup: %s\n' % (PROG, exc))
+        return 1
+    print('backup of %s: %s, %d bytes, %d tables, %d rows, quick_check %s'
+          % (path, result['path'], result['size'], result['tables'],
+             result['rows'], result['integrity']))
+    return 0
+
+
+def db_sync_or_backup(argv):
+    """db sync (checkpointed afterwards) or db backup; exit status."""
+    if _positionals(argv)[:2] == ['db', 'backup']:
+        common.quiet_imports()
+        return db_backup(argv)
+    return db_sync(argv)
+
+
 class _OperatorContext(object):
     """The request context an image command acts with (no project)."""
     project_id = None
@@ -501,4 +598,6 @@ def main():
     if _positionals(argv)[:1] == ['image']:
         common.quiet_imports()
         sys.exit(image_command(argv))
+    if _positionals(argv)[:2] in (['db', 'sync'], ['db', 'backup']):
+        sys.exit(db_sync_or_backup(argv))
     sys.exit(common.run('manage', argv, check='manage'))

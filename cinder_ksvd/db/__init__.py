@@ -18,7 +18,8 @@ install() (import time, no config): exception filters in front of
 oslo.db's, class-level connection listeners, retry wrappers on the writes
 cinder does not retry, a wrapper on cinder's db configure().
 configured(conf): read [ksvd_database], resolve journal_mode "auto" by the
-file's filesystem, give reader transactions their own engine.
+file's filesystem, give reader transactions their own engine, checkpoint
+a WAL file at clean exit (sqlitefile).
 preflight(conf): refuse to start on an unsafe or corrupt sqlite file.
 Everything but reconnect (waiting for a restarting MariaDB/PostgreSQL
 server, reconnect.py) steps aside for other databases, and all of it when
@@ -38,6 +39,7 @@ from cinder_ksvd.db import pooling
 from cinder_ksvd.db import readers
 from cinder_ksvd.db import reconnect
 from cinder_ksvd.db import retry
+from cinder_ksvd.db import sqlitefile
 from cinder_ksvd.db import verdicts
 from cinder_ksvd.db import writelock
 from cinder_ksvd import exception
@@ -139,6 +141,9 @@ def configured(conf):
     retry.configure(conf, True)
     reconnect.configure(conf.ksvd_database.reconnect_wait)
     separate = readers.configure(conf, True)
+    # A clean exit leaves the file complete (a copy of it alone is the
+    # whole database): issue 23.
+    sqlitefile.checkpoint_at_exit(path if journal == 'wal' else None)
     url = conf.database.connection or ''
     if url.startswith('sqlite'):
         group = conf.ksvd_database
@@ -174,6 +179,7 @@ def disable(conf):
     pooling.configure([])
     retry.configure(conf, False)
     readers.configure(conf, False)
+    sqlitefile.checkpoint_at_exit(None)
 
 
 def preflight(conf, service=None):
