@@ -31,6 +31,7 @@ from cinder_ksvd.db import placement
 from cinder_ksvd.db import pooling
 from cinder_ksvd.db import readers
 from cinder_ksvd.db import retry
+from cinder_ksvd.db import sqlitefile
 from cinder_ksvd.db import writelock
 from cinder_ksvd import exception
 from cinder_ksvd import opts
@@ -59,6 +60,9 @@ class DatabaseHookTestCase(base.TestCase):
             {'paths': frozenset(), 'pid': None, 'locks': {}}))
         self.useFixture(fixtures.MockPatchObject(
             pooling, '_state', {'paths': frozenset()}))
+        # 'registered': no real atexit handler from these tests.
+        self.useFixture(fixtures.MockPatchObject(
+            sqlitefile, '_exit', {'path': None, 'registered': True}))
         self.dir = os.path.realpath(self.make_tempdir())
         self.path = os.path.join(self.dir, 'cinder.sqlite')
         self.conf = self.new_conf()
@@ -343,6 +347,19 @@ class SwitchTestCase(DatabaseHookTestCase):
             db.configured(conf)
         self.assertEqual('wal', connection.settings()['journal_mode'])
         self.assertIn('journal wal (auto)', log.output)
+
+    def test_checkpoint_at_exit_for_wal_only(self):
+        self.mounts(None)
+        conf = self.parse()
+        with mock.patch.object(readers, 'configure', return_value=1):
+            db.configured(conf)
+        self.assertEqual(self.path, sqlitefile._exit['path'])
+        db.disable(conf)
+        self.assertIsNone(sqlitefile._exit['path'])
+        conf = self.parse('[ksvd_database]\njournal_mode = persist\n')
+        with mock.patch.object(readers, 'configure', return_value=1):
+            db.configured(conf)
+        self.assertIsNone(sqlitefile._exit['path'])
 
     def test_write_lock_auto_on_local_wal(self):
         self.mounts(None)
