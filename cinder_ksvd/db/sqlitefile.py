@@ -30,6 +30,7 @@ import atexit
 import os
 import shutil
 import sqlite3
+import stat
 import time
 
 from oslo_log import log as logging
@@ -177,6 +178,10 @@ def _copy_locked(source, tmp, busy_timeout_ms):
                     time.sleep(0.05)
             finally:
                 checker.close()
+        # Closing this second descriptor of the file drops the process's
+        # POSIX locks on it (rollback-journal mode keeps them there; WAL
+        # mode's are on -shm): only once the copy is complete, and the
+        # holder wrote nothing.
         shutil.copyfile(source, tmp)
     finally:
         holder.close()  # rolls the (read-only) transaction back
@@ -199,6 +204,16 @@ def _summary(tmp):
     finally:
         conn.close()
     return '; '.join(result), len(tables), rows
+
+
+def _same_owner_and_mode(source, copy):
+    """The copy gets the file's owner (when run as root) and mode."""
+    info = os.stat(source)
+    try:
+        os.chown(copy, info.st_uid, info.st_gid)
+    except OSError:
+        pass  # not root: the copy belongs to the caller
+    os.chmod(copy, stat.S_IMODE(info.st_mode))
 
 
 def _fsync(path, directory=False):
@@ -228,7 +243,8 @@ def backup(source, dest, force=False, busy_timeout_ms=30000):
     """Copy the sqlite file source to dest, consistently, services running.
 
     Writes dest + '.tmp', checks it (PRAGMA quick_check), then renames it
-    to dest.  The copy is a single file in rollback-journal (delete) mode,
+    to dest, with the owner (when run as root) and mode of source.  The
+    copy is a single file in rollback-journal (delete) mode,
     whatever the source's mode: services set their own journal mode when
     they open it.  With force an existing dest is replaced and its -wal,
     -shm and -journal files removed (they belong to the old file).
@@ -264,6 +280,7 @@ def backup(source, dest, force=False, busy_timeout_ms=30000):
         if integrity != 'ok':
             raise BackupError('the copy %s failed PRAGMA quick_check: %s'
                               % (tmp, integrity))
+        _same_owner_and_mode(source, tmp)
         _fsync(tmp)
         if force:
             _remove([dest + suffix for suffix in SIDE_FILES])

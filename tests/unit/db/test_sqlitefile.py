@@ -256,6 +256,18 @@ class BackupTestCase(WalFileTestCase):
             self.write_file(directory, name, 'old')
         self.assertEqual(50, self.backup(force=True)['rows'])
 
+    def test_owner_and_mode_of_the_file(self):
+        self.open_db()
+        os.chmod(self.path, 0o640)
+        info = os.stat(self.path)
+        with mock.patch('os.chown') as chown:
+            self.backup()
+        chown.assert_called_once_with(self.dest + '.tmp', info.st_uid,
+                                      info.st_gid)
+        self.assertEqual(0o640, os.stat(self.dest).st_mode & 0o777)
+        with mock.patch('os.chown', side_effect=OSError(1, 'EPERM')):
+            self.backup(force=True)  # not root: the caller's file
+
     def test_refusals(self):
         exc = self.assertRaises(sqlitefile.BackupError, sqlitefile.backup,
                                 self.path, self.dest)
