@@ -244,12 +244,15 @@ def db_sync(argv):
 def _backup_parser():
     parser = argparse.ArgumentParser(
         prog=PROG + ' db backup',
+        usage='%(prog)s DEST [--force] [--config-file FILE] '
+              '[--config-dir DIR]',
         description='Copy the sqlite database of [database] connection to '
                     'DEST consistently, also while services run (sqlite\'s '
                     'online backup API), and check the copy. The way to '
                     'copy or move the file: never cp a live WAL database.')
-    parser.add_argument('category', choices=['db'])
-    parser.add_argument('action', choices=['backup'])
+    parser.add_argument('category', choices=['db'], help=argparse.SUPPRESS)
+    parser.add_argument('action', choices=['backup'],
+                        help=argparse.SUPPRESS)
     parser.add_argument('dest', metavar='DEST', help='the new file')
     parser.add_argument('--force', action='store_true',
                         help='replace DEST if it exists')
