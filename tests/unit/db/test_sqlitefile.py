@@ -184,9 +184,6 @@ class BackupTestCase(WalFileTestCase):
         if self.fallback:
             self.useFixture(fixtures.MockPatchObject(
                 sqlitefile, '_online_backup', return_value=None))
-        elif not hasattr(sqlite3.Connection, 'backup'):
-            self.skipTest('no sqlite3 online backup API before Python 3.7 '
-                          '(FallbackBackupTestCase covers this Python)')
         self.method = ('file copy under the write lock' if self.fallback
                        else 'online backup API')
 
