@@ -30,7 +30,10 @@ refusal is a 4xx with a JSON body in cinder's fault format
   that needs an object given null ({"os-detach": null}), attachment
   connectors whose values are objects, and bodies without the key cinder
   reads unchecked (REQUIRED_KEYS: PUT /default-types/{project} without
-  "default_type").
+  "default_type");
+- DELETE /groups/{id} and /consistencygroups/{id}: cinder routes them to
+  handlers that need a body (500); groups are deleted with the "delete"
+  action.
 """
 
 import io
@@ -57,6 +60,9 @@ _SURROGATE_RE = re.compile(u'[\ud800-\udfff]')
 _ACTION_RE = re.compile(r'/(volumes|snapshots|backups|groups|'
                         r'group_snapshots|attachments)/[^/]+/action$')
 _ATTACHMENT_RE = re.compile(r'/attachments(/[^/]+)?$')
+# DELETE on these members reaches a handler that needs a body (the groups
+# controller's "delete" action, consistencygroups' delete): KeyError, 500.
+_DELETE_BY_ACTION_RE = re.compile(r'(^|/)(groups|consistencygroups)/[^/]+/?$')
 # Volume actions whose argument must be an object (cinder reads keys of
 # it and fails with 500 on null).
 OBJECT_ACTIONS = frozenset([
@@ -263,6 +269,13 @@ class InputGuard(object):
             environ.pop('HTTP_TRANSFER_ENCODING', None)
         if method in ('POST', 'PUT', 'PATCH'):
             check_body(method, path, raw or b'')
+        if method == 'DELETE' and _DELETE_BY_ACTION_RE.search(path):
+            kind = _DELETE_BY_ACTION_RE.search(path).group(2)
+            raise Refused(400, 'DELETE %s is not how cinder deletes %s: '
+                               'POST .../%s/{id}/action with {"delete": '
+                               '{"delete-volumes": false}} (groups) or '
+                               '.../%s/{id}/delete (consistency groups)'
+                          % (path, kind, kind, kind))
 
 
 def filter_factory(global_conf, **local_conf):

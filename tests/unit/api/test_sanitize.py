@@ -126,6 +126,15 @@ class InputGuardTest(base.TestCase):
         for path in ('/p/groups/.', '/p/groups/..', '/p/./volumes'):
             self.assertIn('. or .. segment',
                           self.refused(400, 'DELETE', path))
+        # DELETE /groups/detail?limit={"a":1} (seed 1164056378): cinder's
+        # groups "delete" action read a body that is not there.
+        for path in ('/p/groups/detail', '/p/groups/%s' % ('a' * 36),
+                     '/groups/x/', '/p/consistencygroups/x'):
+            self.assertIn('is not how cinder deletes', self.refused(
+                400, 'DELETE', path))
+        for path in ('/p/group_snapshots/x', '/p/group_types/x',
+                     '/p/volumes/x', '/p/groups/x/action'):
+            self.assertEqual(200, self.send('DELETE', path)[0])
 
     def test_too_large(self):
         big = '{"a": "%s"}' % ('x' * 5000)
