@@ -80,20 +80,34 @@ def _database(config_args):
     return conf.database.connection, conf.service_down_time
 
 
-def db_check(argv):
-    """Print the sqlite placement report; exit 0 when safe, 1 when not."""
+def _database_conf(config_args):
+    """(conf, [database] connection), or (None, exit status) after one line.
+
+    The config of db check and db backup: our options registered, a bad
+    config or no connection refused the way the services refuse it.
+    """
     from cinder_ksvd.cmd import preflight
-    from cinder_ksvd.db import placement
     from cinder_ksvd import opts
 
     try:
-        conf = _load_conf([a for a in argv if a not in ('db', 'check')])
+        conf = _load_conf(config_args)
     except preflight.ConfigProblem as exc:
-        return common.fail(PROG, str(exc))
+        return None, common.fail(PROG, str(exc))
     opts.register_opts(conf)
     url = conf.database.connection
     if not url:
-        return common.fail(PROG, '[database] connection is not set')
+        return None, common.fail(PROG, '[database] connection is not set')
+    return conf, url
+
+
+def db_check(argv):
+    """Print the sqlite placement report; exit 0 when safe, 1 when not."""
+    from cinder_ksvd.db import placement
+
+    conf, url = _database_conf([a for a in argv
+                                if a not in ('db', 'check')])
+    if conf is None:
+        return url
     result = placement.report(url, conf.ksvd_database.journal_mode)
     order = ('database', 'file', 'exists', 'filesystem', 'mount_point',
              'mount_options', 'glusterfs_volume', 'glusterfs_client_mount',
@@ -263,10 +277,8 @@ def _backup_parser():
 
 def db_backup(argv):
     """ksvd-cinder-manage db backup DEST [--force]; exit status."""
-    from cinder_ksvd.cmd import preflight
     from cinder_ksvd.db import placement
     from cinder_ksvd.db import sqlitefile
-    from cinder_ksvd import opts
 
     args = _backup_parser().parse_args(argv)
     config = []
@@ -274,14 +286,9 @@ def db_backup(argv):
         config += ['--config-file', path]
     for path in args.config_dir:
         config += ['--config-dir', path]
-    try:
-        conf = _load_conf(config)
-    except preflight.ConfigProblem as exc:
-        return common.fail(PROG, str(exc))
-    opts.register_opts(conf)
-    url = conf.database.connection
-    if not url:
-        return common.fail(PROG, '[database] connection is not set')
+    conf, url = _database_conf(config)
+    if conf is None:
+        return url
     path = placement.sqlite_path(url) if url.startswith('sqlite') else None
     if path is None:
         sys.stderr.write('%s: error: db backup: [database] connection is '

@@ -228,15 +228,6 @@ def gluster_graph_options(mount_point):
     return found
 
 
-def _gluster_cli():
-    for directory in os.environ.get('PATH', '').split(os.pathsep) + [
-            '/usr/sbin', '/sbin']:
-        path = os.path.join(directory, 'gluster')
-        if directory and os.access(path, os.X_OK):
-            return path
-    return None
-
-
 # The CLI's socket (gluster 10: /var/run/glusterd.socket; some builds put it
 # under /var/run/gluster).
 GLUSTERD_SOCKETS = ('/run/glusterd.socket', '/var/run/glusterd.socket',
@@ -251,7 +242,9 @@ def gluster_volume_option(volume, option, timeout=10):
     client host cannot ask, and the client graph is then all there is.
     """
     import subprocess
-    cli = _gluster_cli()
+
+    from cinder_ksvd.cmd import preflight
+    cli = preflight.find_tool('gluster')
     if (volume is None or cli is None
             or not any(os.path.exists(s) for s in GLUSTERD_SOCKETS)):
         return None

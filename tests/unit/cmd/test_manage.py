@@ -180,25 +180,32 @@ class PositionalsTestCase(base.TestCase):
         self.assertEqual([], manage._positionals(['--config-file']))
 
 
-class DbCheckTestCase(base.TestCase):
+class SqliteConfTestCase(base.TestCase):
+    """A sqlite file in a temp dir, a config naming it, captured output."""
 
     def setUp(self):
-        super(DbCheckTestCase, self).setUp()
+        super(SqliteConfTestCase, self).setUp()
         self.dir = os.path.realpath(self.make_tempdir())
         self.path = os.path.join(self.dir, 'cinder.sqlite')
         self.stdout = self.useFixture(fixtures.MockPatch(
             'sys.stdout', new_callable=base.StringIO)).mock
         self.stderr = self.useFixture(fixtures.MockPatch(
             'sys.stderr', new_callable=base.StringIO)).mock
-        self.mounts = [placement.Mount('/dev/vda1', '/', 'ext4',
-                                       ['rw', 'relatime'])]
-        self.useFixture(fixtures.MockPatchObject(
-            placement, 'read_mounts', return_value=self.mounts))
 
     def config(self, text=None):
         if text is None:
             text = '[database]\nconnection = sqlite:///%s\n' % self.path
         return self.write_file(self.dir, 'cinder.conf', text)
+
+
+class DbCheckTestCase(SqliteConfTestCase):
+
+    def setUp(self):
+        super(DbCheckTestCase, self).setUp()
+        self.mounts = [placement.Mount('/dev/vda1', '/', 'ext4',
+                                       ['rw', 'relatime'])]
+        self.useFixture(fixtures.MockPatchObject(
+            placement, 'read_mounts', return_value=self.mounts))
 
     def make_db(self):
         conn = sqlite3.connect(self.path)
@@ -535,21 +542,7 @@ class DriverCommandTestCase(base.TestCase):
                          self.stderr.getvalue().splitlines())
 
 
-class DbFileTestCase(base.TestCase):
-
-    def setUp(self):
-        super(DbFileTestCase, self).setUp()
-        self.dir = os.path.realpath(self.make_tempdir())
-        self.path = os.path.join(self.dir, 'cinder.sqlite')
-        self.stdout = self.useFixture(fixtures.MockPatch(
-            'sys.stdout', new_callable=base.StringIO)).mock
-        self.stderr = self.useFixture(fixtures.MockPatch(
-            'sys.stderr', new_callable=base.StringIO)).mock
-
-    def config(self, text=None):
-        if text is None:
-            text = '[database]\nconnection = sqlite:///%s\n' % self.path
-        return self.write_file(self.dir, 'cinder.conf', text)
+class DbFileTestCase(SqliteConfTestCase):
 
     def write_in_wal(self):
         """Commit a table and rows that stay in cinder.sqlite-wal.

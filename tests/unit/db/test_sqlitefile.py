@@ -82,6 +82,20 @@ class WalFileTestCase(base.TestCase):
         conn.execute('COMMIT')
         return conn
 
+    def old_snapshot_reader(self, conn, row):
+        """A reader holding a snapshot from before conn commits row.
+
+        The WAL frames after its snapshot cannot be checkpointed while it
+        stays open (check_same_thread off: tests end it from a thread).
+        """
+        reader = sqlite3.connect(self.path, isolation_level=None,
+                                 check_same_thread=False)
+        self.addCleanup(reader.close)
+        reader.execute('BEGIN')
+        reader.execute('SELECT COUNT(*) FROM t').fetchone()
+        conn.execute('INSERT INTO t VALUES (%d)' % row)
+        return reader
+
     def copy_alone(self, path=None):
         """cp cinder.sqlite (without its -wal) to a new directory."""
         target = os.path.join(self.make_tempdir(), 'copy.sqlite')
@@ -109,11 +123,7 @@ class CheckpointTestCase(WalFileTestCase):
 
     def test_open_reader_makes_it_incomplete(self):
         conn = self.open_db()
-        reader = sqlite3.connect(self.path, isolation_level=None)
-        self.addCleanup(reader.close)
-        reader.execute('BEGIN')
-        reader.execute('SELECT COUNT(*) FROM t').fetchone()
-        conn.execute('INSERT INTO t VALUES (99)')
+        reader = self.old_snapshot_reader(conn, 99)
         exc = self.assertRaises(sqlitefile.CheckpointIncomplete,
                                 sqlitefile.checkpoint, self.path, 100)
         self.assertIn('WAL frames of %s checkpointed: other processes '
@@ -162,11 +172,7 @@ class AtExitTestCase(WalFileTestCase):
     def test_other_process_busy_is_no_warning(self):
         sqlitefile.checkpoint_at_exit(self.path)
         conn = self.open_db()
-        reader = sqlite3.connect(self.path, isolation_level=None)
-        self.addCleanup(reader.close)
-        reader.execute('BEGIN')
-        reader.execute('SELECT COUNT(*) FROM t').fetchone()
-        conn.execute('INSERT INTO t VALUES (99)')
+        self.old_snapshot_reader(conn, 99)
         with mock.patch.object(sqlitefile, 'EXIT_BUSY_TIMEOUT_MS', 50):
             sqlitefile._checkpoint_at_exit()
         self.assertIn('WAL checkpoint at exit: ', self.log.output)
@@ -298,23 +304,14 @@ class FallbackBackupTestCase(BackupTestCase):
 
     def test_reader_on_an_old_snapshot_is_waited_for(self):
         conn = self.open_db()
-        reader = sqlite3.connect(self.path, isolation_level=None,
-                                 check_same_thread=False)
-        self.addCleanup(reader.close)
-        reader.execute('BEGIN')
-        reader.execute('SELECT COUNT(*) FROM t').fetchone()
-        conn.execute('INSERT INTO t VALUES (100)')
+        reader = self.old_snapshot_reader(conn, 100)
         later(0.3, reader.execute, 'COMMIT')
         self.backup()
         self.assertEqual(list(range(50)) + [100], rows_of(self.dest))
 
     def test_reader_that_never_ends(self):
         conn = self.open_db()
-        reader = sqlite3.connect(self.path, isolation_level=None)
-        self.addCleanup(reader.close)
-        reader.execute('BEGIN')
-        reader.execute('SELECT COUNT(*) FROM t').fetchone()
-        conn.execute('INSERT INTO t VALUES (100)')
+        self.old_snapshot_reader(conn, 100)
         exc = self.assertRaises(sqlitefile.BackupError, sqlitefile.backup,
                                 self.path, self.dest, busy_timeout_ms=200)
         self.assertIn('readers kept', str(exc))
